@@ -1,0 +1,225 @@
+//! Opens the database (SQLite or PostgreSQL, chosen by the URL scheme) and runs one SQL text on either.
+//!
+//! We keep an enum of the two pools instead of `sqlx::Any` (which loses dates and JSON) or
+//! code generic over `sqlx::Database` (which the sqlx maintainers advise against). Every
+//! query is written once with `$1` placeholders, which both engines accept, and the
+//! [`on_db!`] macro expands it once per engine so each arm is checked by the compiler.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, SqlitePool};
+
+/// Runs the same expression against whichever pool the [`Db`] holds.
+///
+/// ```text
+/// let n: i64 = on_db!(db, |pool| sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(pool).await)?;
+/// ```
+///
+/// Both arms must produce the same type, so statements end in
+/// `.execute(pool).await.map(|r| r.rows_affected())` rather than the engine's own result.
+#[macro_export]
+macro_rules! on_db {
+    ($db:expr, |$pool:ident| $body:expr) => {
+        match $db {
+            $crate::db::Db::Sqlite($pool) => $body,
+            $crate::db::Db::Postgres($pool) => $body,
+        }
+    };
+}
+
+/// Errors from opening, migrating or querying the database.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("unsupported database URL {0:?}: use sqlite://PATH or postgres://USER@HOST/DB")]
+    UnsupportedUrl(String),
+    #[error("could not open the database: {0}")]
+    Open(#[source] sqlx::Error),
+    #[error("could not apply database migrations: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("database error: {0}")]
+    Query(#[from] sqlx::Error),
+}
+
+impl StoreError {
+    /// True when the error is a unique-constraint violation, which callers turn into a
+    /// "already exists" answer instead of a server error.
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(self, StoreError::Query(sqlx::Error::Database(e)) if e.is_unique_violation())
+    }
+}
+
+/// How SQLite syncs its write-ahead log.
+///
+/// `Normal` (the default) keeps every committed transaction across a crash of the process,
+/// including `kill -9`; only a power loss or kernel crash can drop the last few commits.
+/// `Full` also survives those at the price of one fsync per commit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SqliteSync {
+    #[default]
+    Normal,
+    Full,
+}
+
+/// Pool settings that are not part of the URL.
+#[derive(Debug, Clone)]
+pub struct DbOptions {
+    pub max_connections: u32,
+    pub sqlite_synchronous: SqliteSync,
+    pub busy_timeout: Duration,
+}
+
+impl Default for DbOptions {
+    fn default() -> Self {
+        Self { max_connections: 16, sqlite_synchronous: SqliteSync::Normal, busy_timeout: Duration::from_secs(5) }
+    }
+}
+
+/// A connection pool on one of the two supported engines.
+#[derive(Clone, Debug)]
+pub enum Db {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Which engine a [`Db`] runs on; used in logs and `/readyz`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+impl Engine {
+    pub fn name(self) -> &'static str {
+        match self {
+            Engine::Sqlite => "sqlite",
+            Engine::Postgres => "postgres",
+        }
+    }
+}
+
+impl Db {
+    /// Opens a pool for `url` (`sqlite:` or `postgres:`/`postgresql:`), creating a SQLite
+    /// file and its folder when missing. Does not run migrations; see [`Db::migrate`].
+    pub async fn connect(url: &str, options: &DbOptions) -> Result<Db, StoreError> {
+        if url.starts_with("sqlite:") {
+            let mut connect = SqliteConnectOptions::from_str(url)
+                .map_err(StoreError::Open)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .foreign_keys(true)
+                .busy_timeout(options.busy_timeout)
+                .synchronous(match options.sqlite_synchronous {
+                    SqliteSync::Normal => SqliteSynchronous::Normal,
+                    SqliteSync::Full => SqliteSynchronous::Full,
+                });
+            let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+            if !in_memory {
+                let path = connect.get_filename().to_path_buf();
+                if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(parent).map_err(|e| StoreError::Open(sqlx::Error::Io(e)))?;
+                }
+            } else {
+                // Each connection to `:memory:` is its own database, so a pool must hold
+                // exactly one connection that never expires.
+                connect = connect.shared_cache(true);
+            }
+            let pool = SqlitePoolOptions::new()
+                .max_connections(if in_memory { 1 } else { options.max_connections.max(1) })
+                .min_connections(if in_memory { 1 } else { 0 })
+                .idle_timeout(if in_memory { None } else { Some(Duration::from_secs(600)) })
+                .max_lifetime(if in_memory { None } else { Some(Duration::from_secs(3600)) })
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(connect)
+                .await
+                .map_err(StoreError::Open)?;
+            Ok(Db::Sqlite(pool))
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let connect = PgConnectOptions::from_str(url).map_err(StoreError::Open)?;
+            let pool = PgPoolOptions::new()
+                .max_connections(options.max_connections.max(1))
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(connect)
+                .await
+                .map_err(StoreError::Open)?;
+            Ok(Db::Postgres(pool))
+        } else {
+            Err(StoreError::UnsupportedUrl(redact_url(url)))
+        }
+    }
+
+    /// Applies the embedded migrations of this engine. Safe to call on every start and from
+    /// several nodes at once: sqlx takes an advisory lock on PostgreSQL.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        match self {
+            Db::Sqlite(pool) => sqlx::migrate!("../../migrations/sqlite").run(pool).await?,
+            Db::Postgres(pool) => sqlx::migrate!("../../migrations/postgres").run(pool).await?,
+        }
+        Ok(())
+    }
+
+    pub fn engine(&self) -> Engine {
+        match self {
+            Db::Sqlite(_) => Engine::Sqlite,
+            Db::Postgres(_) => Engine::Postgres,
+        }
+    }
+
+    /// A cheap round trip used by `/readyz`.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        let _: i32 = on_db!(self, |pool| sqlx::query_scalar("SELECT 1").fetch_one(pool).await)?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        on_db!(self, |pool| pool.close().await)
+    }
+}
+
+/// Hides the password of a database URL so it can be logged.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let credentials = &url[scheme_end + 3..at];
+            match credentials.find(':') {
+                Some(colon) => format!("{}{}:***{}", &url[..scheme_end + 3], &credentials[..colon], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// A new random identifier for a row. Ids are made by the application so that the same
+/// SQL works on both engines and rows can be created before they are inserted.
+pub fn new_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+/// The current time, truncated to microseconds because PostgreSQL stores no more; without
+/// this a value read back would differ from the one written.
+pub fn now() -> time::OffsetDateTime {
+    let now = time::OffsetDateTime::now_utc();
+    now.replace_nanosecond(now.nanosecond() / 1_000 * 1_000).unwrap_or(now)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_passwords_only() {
+        let cases = [
+            ("postgres://app:secret@db:5432/cairn", "postgres://app:***@db:5432/cairn"),
+            ("postgres://app@db/cairn", "postgres://app@db/cairn"),
+            ("sqlite://data/cairn.db", "sqlite://data/cairn.db"),
+            ("mysql://u:p@h/d", "mysql://u:***@h/d"),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(redact_url(input), expected, "{input}");
+        }
+    }
+}

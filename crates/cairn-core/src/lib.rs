@@ -1,0 +1,13 @@
+//! Cairn's domain: one module per area, each holding its types, its rules and its SQL.
+//!
+//! Only this crate writes SQL. It knows nothing of HTTP, cookies, templates or Redis.
+#![forbid(unsafe_code)]
+
+pub mod accounts;
+pub mod db;
+pub mod organisations;
+#[cfg(feature = "test-support")]
+pub mod testing;
+pub mod validate;
+
+pub use db::{Db, DbOptions, StoreError};
