@@ -49,6 +49,18 @@ impl StoreError {
     pub fn is_unique_violation(&self) -> bool {
         matches!(self, StoreError::Query(sqlx::Error::Database(e)) if e.is_unique_violation())
     }
+
+    /// True when the database could not be reached (as opposed to a bad query), which the
+    /// HTTP layer answers with 503 so clients retry.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Open(_)
+                | StoreError::Query(
+                    sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_)
+                )
+        )
+    }
 }
 
 /// How SQLite syncs its write-ahead log.
@@ -74,7 +86,11 @@ pub struct DbOptions {
 
 impl Default for DbOptions {
     fn default() -> Self {
-        Self { max_connections: 16, sqlite_synchronous: SqliteSync::Normal, busy_timeout: Duration::from_secs(5) }
+        Self {
+            max_connections: 16,
+            sqlite_synchronous: SqliteSync::Normal,
+            busy_timeout: Duration::from_secs(5),
+        }
     }
 }
 
@@ -120,7 +136,8 @@ impl Db {
             if !in_memory {
                 let path = connect.get_filename().to_path_buf();
                 if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(parent).map_err(|e| StoreError::Open(sqlx::Error::Io(e)))?;
+                    std::fs::create_dir_all(parent)
+                        .map_err(|e| StoreError::Open(sqlx::Error::Io(e)))?;
                 }
             } else {
                 // Each connection to `:memory:` is its own database, so a pool must hold
@@ -128,10 +145,22 @@ impl Db {
                 connect = connect.shared_cache(true);
             }
             let pool = SqlitePoolOptions::new()
-                .max_connections(if in_memory { 1 } else { options.max_connections.max(1) })
+                .max_connections(if in_memory {
+                    1
+                } else {
+                    options.max_connections.max(1)
+                })
                 .min_connections(if in_memory { 1 } else { 0 })
-                .idle_timeout(if in_memory { None } else { Some(Duration::from_secs(600)) })
-                .max_lifetime(if in_memory { None } else { Some(Duration::from_secs(3600)) })
+                .idle_timeout(if in_memory {
+                    None
+                } else {
+                    Some(Duration::from_secs(600))
+                })
+                .max_lifetime(if in_memory {
+                    None
+                } else {
+                    Some(Duration::from_secs(3600))
+                })
                 .acquire_timeout(Duration::from_secs(10))
                 .connect_with(connect)
                 .await
@@ -156,7 +185,11 @@ impl Db {
     pub async fn migrate(&self) -> Result<(), StoreError> {
         match self {
             Db::Sqlite(pool) => sqlx::migrate!("../../migrations/sqlite").run(pool).await?,
-            Db::Postgres(pool) => sqlx::migrate!("../../migrations/postgres").run(pool).await?,
+            Db::Postgres(pool) => {
+                sqlx::migrate!("../../migrations/postgres")
+                    .run(pool)
+                    .await?
+            }
         }
         Ok(())
     }
@@ -170,7 +203,9 @@ impl Db {
 
     /// A cheap round trip used by `/readyz`.
     pub async fn ping(&self) -> Result<(), StoreError> {
-        let _: i32 = on_db!(self, |pool| sqlx::query_scalar("SELECT 1").fetch_one(pool).await)?;
+        let _: i32 = on_db!(self, |pool| sqlx::query_scalar("SELECT 1")
+            .fetch_one(pool)
+            .await)?;
         Ok(())
     }
 
@@ -185,7 +220,12 @@ pub fn redact_url(url: &str) -> String {
         (Some(scheme_end), Some(at)) if at > scheme_end => {
             let credentials = &url[scheme_end + 3..at];
             match credentials.find(':') {
-                Some(colon) => format!("{}{}:***{}", &url[..scheme_end + 3], &credentials[..colon], &url[at..]),
+                Some(colon) => format!(
+                    "{}{}:***{}",
+                    &url[..scheme_end + 3],
+                    &credentials[..colon],
+                    &url[at..]
+                ),
                 None => url.to_string(),
             }
         }
@@ -203,7 +243,8 @@ pub fn new_id() -> String {
 /// this a value read back would differ from the one written.
 pub fn now() -> time::OffsetDateTime {
     let now = time::OffsetDateTime::now_utc();
-    now.replace_nanosecond(now.nanosecond() / 1_000 * 1_000).unwrap_or(now)
+    now.replace_nanosecond(now.nanosecond() / 1_000 * 1_000)
+        .unwrap_or(now)
 }
 
 #[cfg(test)]
@@ -213,7 +254,10 @@ mod tests {
     #[test]
     fn redacts_passwords_only() {
         let cases = [
-            ("postgres://app:secret@db:5432/cairn", "postgres://app:***@db:5432/cairn"),
+            (
+                "postgres://app:secret@db:5432/cairn",
+                "postgres://app:***@db:5432/cairn",
+            ),
             ("postgres://app@db/cairn", "postgres://app@db/cairn"),
             ("sqlite://data/cairn.db", "sqlite://data/cairn.db"),
             ("mysql://u:p@h/d", "mysql://u:***@h/d"),

@@ -64,14 +64,16 @@ pub async fn create(db: &Db, slug: &str, name: &str) -> Result<Organisation, Org
         created_at: db::now(),
     };
     let result = on_db!(db, |pool| {
-        sqlx::query("INSERT INTO organisations (id, slug, name, created_at) VALUES ($1, $2, $3, $4)")
-            .bind(&org.id)
-            .bind(&org.slug)
-            .bind(&org.name)
-            .bind(org.created_at)
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected())
+        sqlx::query(
+            "INSERT INTO organisations (id, slug, name, created_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(&org.id)
+        .bind(&org.slug)
+        .bind(&org.name)
+        .bind(org.created_at)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected())
     });
     match result.map_err(StoreError::from) {
         Ok(_) => Ok(org),
@@ -82,13 +84,36 @@ pub async fn create(db: &Db, slug: &str, name: &str) -> Result<Organisation, Org
 
 pub async fn find_by_slug(db: &Db, slug: &str) -> Result<Option<Organisation>, OrganisationError> {
     Ok(on_db!(db, |pool| {
-        sqlx::query_as("SELECT id, slug, name, created_at FROM organisations WHERE slug = $1").bind(slug).fetch_optional(pool).await
+        sqlx::query_as("SELECT id, slug, name, created_at FROM organisations WHERE slug = $1")
+            .bind(slug)
+            .fetch_optional(pool)
+            .await
     })?)
 }
 
 /// Like [`find_by_slug`] but a missing institute is an error naming the slug.
 pub async fn get_by_slug(db: &Db, slug: &str) -> Result<Organisation, OrganisationError> {
-    find_by_slug(db, slug).await?.ok_or_else(|| OrganisationError::NotFound(slug.to_string()))
+    find_by_slug(db, slug)
+        .await?
+        .ok_or_else(|| OrganisationError::NotFound(slug.to_string()))
+}
+
+/// One institute with its member count.
+pub async fn summary_by_slug(
+    db: &Db,
+    slug: &str,
+) -> Result<OrganisationSummary, OrganisationError> {
+    let found: Option<OrganisationSummary> = on_db!(db, |pool| {
+        sqlx::query_as(
+            "SELECT o.id, o.slug, o.name, o.created_at, \
+                    (SELECT COUNT(*) FROM memberships m WHERE m.organisation_id = o.id) AS member_count \
+             FROM organisations o WHERE o.slug = $1",
+        )
+        .bind(slug)
+        .fetch_optional(pool)
+        .await
+    })?;
+    found.ok_or_else(|| OrganisationError::NotFound(slug.to_string()))
 }
 
 /// Every institute, alphabetically, with member counts.
@@ -118,7 +143,11 @@ pub async fn of_user(db: &Db, user_id: &str) -> Result<Vec<Organisation>, Organi
 }
 
 /// Adds a user to an institute. Adding an existing member again changes nothing.
-pub async fn add_member(db: &Db, organisation_id: &str, user_id: &str) -> Result<(), OrganisationError> {
+pub async fn add_member(
+    db: &Db,
+    organisation_id: &str,
+    user_id: &str,
+) -> Result<(), OrganisationError> {
     let now = db::now();
     let result = on_db!(db, |pool| {
         sqlx::query(
@@ -135,11 +164,17 @@ pub async fn add_member(db: &Db, organisation_id: &str, user_id: &str) -> Result
     match result {
         Ok(_) => Ok(()),
         // A foreign-key failure means the user (or institute) does not exist.
-        Err(sqlx::Error::Database(e)) if e.is_foreign_key_violation() => Err(OrganisationError::UserNotFound),
+        Err(sqlx::Error::Database(e)) if e.is_foreign_key_violation() => {
+            Err(OrganisationError::UserNotFound)
+        }
         Err(e) => Err(e.into()),
     }
 }
 
 pub async fn count(db: &Db) -> Result<i64, OrganisationError> {
-    Ok(on_db!(db, |pool| sqlx::query_scalar("SELECT COUNT(*) FROM organisations").fetch_one(pool).await)?)
+    Ok(on_db!(db, |pool| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM organisations"
+    )
+    .fetch_one(pool)
+    .await)?)
 }

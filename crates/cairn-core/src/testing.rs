@@ -12,7 +12,9 @@ use crate::db::{Db, DbOptions};
 
 /// The PostgreSQL server URL for tests, if the environment provides one.
 pub fn postgres_url() -> Option<String> {
-    std::env::var("CAIRN_TEST_DATABASE_URL").ok().filter(|u| !u.trim().is_empty())
+    std::env::var("CAIRN_TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.trim().is_empty())
 }
 
 /// Prints, once per process, that the PostgreSQL half of a suite did not run, so a green
@@ -43,22 +45,47 @@ impl TestDb {
         let dir = tempfile::tempdir().expect("temporary folder for a test database");
         let path: PathBuf = dir.path().join("cairn.db");
         let url = format!("sqlite://{}", path.display());
-        let db = Db::connect(&url, &DbOptions::default()).await.expect("open test SQLite database");
+        let db = Db::connect(&url, &DbOptions::default())
+            .await
+            .expect("open test SQLite database");
         db.migrate().await.expect("migrate test SQLite database");
-        TestDb { db, url, cleanup: Cleanup::Sqlite(dir) }
+        TestDb {
+            db,
+            url,
+            cleanup: Cleanup::Sqlite(dir),
+        }
     }
 
     /// A fresh database on the PostgreSQL server at `admin_url`.
     pub async fn postgres(admin_url: &str) -> TestDb {
         let name = format!("cairn_test_{}", uuid::Uuid::new_v4().simple());
-        let mut admin = PgConnection::connect(admin_url).await.unwrap_or_else(|e| panic!("connect to CAIRN_TEST_DATABASE_URL: {e}"));
-        admin.execute(format!("CREATE DATABASE {name}").as_str()).await.expect("create test database");
+        let mut admin = PgConnection::connect(admin_url)
+            .await
+            .unwrap_or_else(|e| panic!("connect to CAIRN_TEST_DATABASE_URL: {e}"));
+        admin
+            .execute(format!("CREATE DATABASE {name}").as_str())
+            .await
+            .expect("create test database");
         admin.close().await.ok();
         let url = replace_database(admin_url, &name);
-        let options = DbOptions { max_connections: 4, ..DbOptions::default() };
-        let db = Db::connect(&url, &options).await.expect("open test PostgreSQL database");
-        db.migrate().await.expect("migrate test PostgreSQL database");
-        TestDb { db, url, cleanup: Cleanup::Postgres { admin_url: admin_url.to_string(), name } }
+        let options = DbOptions {
+            max_connections: 4,
+            ..DbOptions::default()
+        };
+        let db = Db::connect(&url, &options)
+            .await
+            .expect("open test PostgreSQL database");
+        db.migrate()
+            .await
+            .expect("migrate test PostgreSQL database");
+        TestDb {
+            db,
+            url,
+            cleanup: Cleanup::Postgres {
+                admin_url: admin_url.to_string(),
+                name,
+            },
+        }
     }
 
     /// Every engine the environment offers: SQLite, plus PostgreSQL when configured.
@@ -79,10 +106,16 @@ impl Drop for TestDb {
             // small runtime of its own on a plain thread.
             let (admin_url, name) = (admin_url.clone(), name.clone());
             let _ = std::thread::spawn(move || {
-                let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .ok()?;
                 runtime.block_on(async {
                     let mut admin = PgConnection::connect(&admin_url).await.ok()?;
-                    admin.execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str()).await.ok()?;
+                    admin
+                        .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
+                        .await
+                        .ok()?;
                     Some(())
                 })
             })

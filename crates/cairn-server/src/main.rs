@@ -1,2 +1,250 @@
-//! The `cairn` command.
-fn main() {}
+//! The `cairn` command: serve the site, migrate the database, manage users and institutes.
+
+use std::io::Read;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::{bail, Context};
+use cairn_core::accounts::{self, NewUser, Role};
+use cairn_core::organisations;
+use cairn_server::{bootstrap, AppState, Config};
+use clap::{Parser, Subcommand};
+use poem::listener::TcpListener;
+use poem::Server;
+
+/// Cairn: an open-source learning-management engine for networks of training institutes.
+#[derive(Parser)]
+#[command(name = "cairn", version, about, long_about = None)]
+struct Cli {
+    /// Configuration file (default: ./cairn.toml when it exists). CAIRN_* variables override it.
+    #[arg(long, global = true, env = "CAIRN_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the web server (migrates the database first).
+    Serve {
+        /// Address to listen on, e.g. 0.0.0.0:8080.
+        #[arg(long)]
+        bind: Option<SocketAddr>,
+        /// Folder for the SQLite database and course content.
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// Also create a demo institute with a manager, an instructor and a learner.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Manage accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Manage training institutes (organisations).
+    Org {
+        #[command(subcommand)]
+        command: OrgCommand,
+    },
+    /// Print the OpenAPI document of the HTTP API.
+    Openapi,
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create an account. Without --password-stdin a password is generated and printed once.
+    Add {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_parser = ["admin", "manager", "instructor", "learner"])]
+        role: String,
+        /// Slug of the institute the account joins.
+        #[arg(long)]
+        org: Option<String>,
+        /// Read the password from standard input (first line) instead of generating one.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum OrgCommand {
+    /// Create a training institute.
+    Add {
+        /// Short name for addresses: lower-case letters, digits and dashes.
+        #[arg(long)]
+        slug: String,
+        #[arg(long)]
+        name: String,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    init_logging();
+    let mut config = Config::load(cli.config.as_deref())?;
+    match cli.command {
+        Command::Serve {
+            bind,
+            data_dir,
+            demo,
+        } => {
+            if let Some(bind) = bind {
+                config.bind = bind;
+            }
+            if let Some(dir) = data_dir {
+                config.data_dir = dir;
+            }
+            serve(config, demo).await
+        }
+        Command::Migrate => {
+            AppState::open(config).await?;
+            println!("Database is up to date.");
+            Ok(())
+        }
+        Command::User {
+            command:
+                UserCommand::Add {
+                    email,
+                    name,
+                    role,
+                    org,
+                    password_stdin,
+                },
+        } => {
+            let state = AppState::open(config).await?;
+            let role: Role = role.parse()?;
+            let organisation_id = match org {
+                Some(slug) => Some(organisations::get_by_slug(&state.db, &slug).await?.id),
+                None => None,
+            };
+            let password = if password_stdin {
+                Some(read_password_from_stdin()?)
+            } else {
+                None
+            };
+            let created = accounts::create_user(
+                &state.db,
+                NewUser {
+                    email,
+                    name,
+                    role,
+                    password,
+                    organisation_id,
+                },
+            )
+            .await?;
+            println!(
+                "Created {} account {} ({})",
+                role.label().to_lowercase(),
+                created.user.email,
+                created.user.id
+            );
+            if let Some(password) = created.generated_password {
+                println!("Password (shown only now): {password}");
+            }
+            Ok(())
+        }
+        Command::Org {
+            command: OrgCommand::Add { slug, name },
+        } => {
+            let state = AppState::open(config).await?;
+            let org = organisations::create(&state.db, &slug, &name).await?;
+            println!("Created institute {} ({})", org.slug, org.id);
+            Ok(())
+        }
+        Command::Openapi => {
+            let state = AppState::open(Config {
+                database_url: Some("sqlite::memory:".into()),
+                ..config
+            })
+            .await?;
+            println!("{}", cairn_server::api::spec_json(&state));
+            Ok(())
+        }
+    }
+}
+
+async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
+    tracing::info!(config = %config.describe(), "starting Cairn");
+    let state = AppState::open(config.clone())
+        .await
+        .context("could not start Cairn")?;
+    let mut credentials = Vec::new();
+    if let Some(admin) = bootstrap::ensure_admin(
+        &state.db,
+        &config.admin_email,
+        config.admin_password.as_deref(),
+    )
+    .await?
+    {
+        credentials.push(admin);
+    }
+    if demo {
+        credentials.extend(bootstrap::ensure_demo(&state.db).await?);
+    }
+    let listener = TcpListener::bind(config.bind);
+    let app = cairn_server::build(state.clone());
+    println!("\n  Cairn is running at http://{}/", config.bind);
+    if !credentials.is_empty() {
+        println!("{}", bootstrap::render_credentials(&credentials));
+    }
+    Server::new(listener)
+        .run_with_graceful_shutdown(
+            app,
+            shutdown_signal(),
+            Some(std::time::Duration::from_secs(10)),
+        )
+        .await?;
+    state.db.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Resolves on Ctrl-C or SIGTERM, so in-flight requests finish before the process exits.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down");
+}
+
+fn read_password_from_stdin() -> anyhow::Result<String> {
+    let mut input = String::new();
+    std::io::stdin().take(4096).read_to_string(&mut input)?;
+    let password = input.lines().next().unwrap_or("").to_string();
+    if password.is_empty() {
+        bail!("--password-stdin: no password on standard input");
+    }
+    Ok(password)
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("CAIRN_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}

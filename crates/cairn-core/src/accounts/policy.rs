@@ -36,7 +36,9 @@ pub enum UserScope {
 pub fn user_scope(who: &Principal) -> Option<UserScope> {
     match who.role {
         Role::Admin => Some(UserScope::Everyone),
-        Role::Manager | Role::Instructor => Some(UserScope::Organisations(who.organisation_ids.clone())),
+        Role::Manager | Role::Instructor => {
+            Some(UserScope::Organisations(who.organisation_ids.clone()))
+        }
         Role::Learner => None,
     }
 }
@@ -50,7 +52,8 @@ pub fn may_create_user(who: &Principal, role: Role, organisation_id: Option<&str
     match who.role {
         Role::Admin => true,
         Role::Manager => {
-            matches!(role, Role::Instructor | Role::Learner) && organisation_id.is_some_and(|org| who.belongs_to(org))
+            matches!(role, Role::Instructor | Role::Learner)
+                && organisation_id.is_some_and(|org| who.belongs_to(org))
         }
         Role::Instructor | Role::Learner => false,
     }
@@ -66,6 +69,15 @@ pub fn may_manage_members(who: &Principal, organisation_id: &str) -> bool {
     who.is_admin() || (who.role == Role::Manager && who.belongs_to(organisation_id))
 }
 
+/// Whether `who` may add an existing account with `member_role` to an institute. Managers
+/// add instructors and learners only: adding another manager would widen that manager's
+/// reach, which is an administrator's decision.
+pub fn may_add_member(who: &Principal, organisation_id: &str, member_role: Role) -> bool {
+    who.is_admin()
+        || (may_manage_members(who, organisation_id)
+            && matches!(member_role, Role::Instructor | Role::Learner))
+}
+
 /// Admins see every institute's members; others see those of institutes they belong to,
 /// except learners, who see no member lists.
 pub fn may_view_members(who: &Principal, organisation_id: &str) -> bool {
@@ -77,7 +89,11 @@ mod tests {
     use super::*;
 
     fn principal(role: Role, orgs: &[&str]) -> Principal {
-        Principal { user_id: "u".into(), role, organisation_ids: orgs.iter().map(|s| s.to_string()).collect() }
+        Principal {
+            user_id: "u".into(),
+            role,
+            organisation_ids: orgs.iter().map(|s| s.to_string()).collect(),
+        }
     }
 
     #[test]
@@ -98,15 +114,25 @@ mod tests {
             (Learner, &["a"], Learner, Some("a"), false),
         ];
         for (acting, orgs, target, org, allowed) in cases {
-            assert_eq!(may_create_user(&principal(*acting, orgs), *target, *org), *allowed, "{acting:?} creating {target:?} in {org:?}");
+            assert_eq!(
+                may_create_user(&principal(*acting, orgs), *target, *org),
+                *allowed,
+                "{acting:?} creating {target:?} in {org:?}"
+            );
         }
     }
 
     #[test]
     fn listing_and_members() {
         use Role::*;
-        assert_eq!(user_scope(&principal(Admin, &[])), Some(UserScope::Everyone));
-        assert_eq!(user_scope(&principal(Manager, &["a"])), Some(UserScope::Organisations(vec!["a".into()])));
+        assert_eq!(
+            user_scope(&principal(Admin, &[])),
+            Some(UserScope::Everyone)
+        );
+        assert_eq!(
+            user_scope(&principal(Manager, &["a"])),
+            Some(UserScope::Organisations(vec!["a".into()]))
+        );
         assert_eq!(user_scope(&principal(Learner, &["a"])), None);
         let cases: &[(Role, &[&str], &str, bool, bool)] = &[
             // (role, orgs, target org, may view members, may manage members)
@@ -119,8 +145,16 @@ mod tests {
         for (role, orgs, org, view, manage) in cases {
             let p = principal(*role, orgs);
             assert_eq!(may_view_members(&p, org), *view, "{role:?} view {org}");
-            assert_eq!(may_manage_members(&p, org), *manage, "{role:?} manage {org}");
+            assert_eq!(
+                may_manage_members(&p, org),
+                *manage,
+                "{role:?} manage {org}"
+            );
         }
+        assert!(may_add_member(&principal(Manager, &["a"]), "a", Learner));
+        assert!(!may_add_member(&principal(Manager, &["a"]), "a", Manager));
+        assert!(!may_add_member(&principal(Manager, &["a"]), "b", Learner));
+        assert!(may_add_member(&principal(Admin, &[]), "a", Manager));
         assert!(may_create_organisation(&principal(Admin, &[])));
         assert!(!may_create_organisation(&principal(Manager, &["a"])));
     }

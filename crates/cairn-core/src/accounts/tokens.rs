@@ -50,15 +50,19 @@ fn digest(secret: &str) -> String {
 pub async fn create(db: &Db, user_id: &str, name: &str) -> Result<CreatedToken, AccountError> {
     let name = validate::name("name", name, validate::MAX_TOKEN_NAME_LEN)?;
     let active: i64 = on_db!(db, |pool| {
-        sqlx::query_scalar("SELECT COUNT(*) FROM api_tokens WHERE user_id = $1 AND revoked_at IS NULL")
-            .bind(user_id)
-            .fetch_one(pool)
-            .await
+        sqlx::query_scalar(
+            "SELECT COUNT(*) FROM api_tokens WHERE user_id = $1 AND revoked_at IS NULL",
+        )
+        .bind(user_id)
+        .fetch_one(pool)
+        .await
     })?;
     if active >= MAX_ACTIVE_TOKENS_PER_USER {
         return Err(validate::InvalidInput::new(
             "name",
-            format!("you already hold {MAX_ACTIVE_TOKENS_PER_USER} active tokens; revoke one first"),
+            format!(
+                "you already hold {MAX_ACTIVE_TOKENS_PER_USER} active tokens; revoke one first"
+            ),
         )
         .into());
     }
@@ -107,13 +111,22 @@ pub async fn list(db: &Db, user_id: &str) -> Result<Vec<ApiToken>, AccountError>
 pub async fn revoke(db: &Db, user_id: &str, token_id: &str) -> Result<(), AccountError> {
     let now = db::now();
     let found: Option<(String,)> = on_db!(db, |pool| {
-        sqlx::query_as("SELECT id FROM api_tokens WHERE id = $1 AND user_id = $2").bind(token_id).bind(user_id).fetch_optional(pool).await
+        sqlx::query_as("SELECT id FROM api_tokens WHERE id = $1 AND user_id = $2")
+            .bind(token_id)
+            .bind(user_id)
+            .fetch_optional(pool)
+            .await
     })?;
     if found.is_none() {
         return Err(AccountError::NotFound);
     }
     on_db!(db, |pool| {
-        sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL").bind(now).bind(token_id).execute(pool).await.map(|r| r.rows_affected())
+        sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+            .bind(now)
+            .bind(token_id)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected())
     })?;
     Ok(())
 }
@@ -130,13 +143,20 @@ pub async fn authenticate(db: &Db, secret: &str) -> Result<Option<User>, Account
             .fetch_optional(pool)
             .await
     })?;
-    let Some((token_id, user_id, last_used_at)) = found else { return Ok(None) };
+    let Some((token_id, user_id, last_used_at)) = found else {
+        return Ok(None);
+    };
     // Recording every use would turn each API read into a write; a minute's precision is
     // enough to tell live tokens from forgotten ones.
     let now = db::now();
     if last_used_at.is_none_or(|at| now - at > time::Duration::minutes(1)) {
         on_db!(db, |pool| {
-            sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2").bind(now).bind(&token_id).execute(pool).await.map(|r| r.rows_affected())
+            sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
+                .bind(now)
+                .bind(&token_id)
+                .execute(pool)
+                .await
+                .map(|r| r.rows_affected())
         })?;
     }
     Ok(super::find_by_id(db, &user_id).await?.filter(|u| u.active))

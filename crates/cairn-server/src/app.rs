@@ -1,0 +1,181 @@
+//! The application: shared state, and the route tree with its middleware.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use cairn_core::{Db, DbOptions};
+use poem::endpoint::EmbeddedFilesEndpoint;
+use poem::http::StatusCode;
+use poem::middleware::{CatchPanic, CookieJarManager};
+use poem::web::Json;
+use poem::{get, handler, Endpoint, EndpointExt, IntoResponse, Response, Route};
+use rust_embed::RustEmbed;
+use serde_json::json;
+
+use crate::config::Config;
+use crate::rate_limit::RateLimiter;
+use crate::redis_link::RedisLink;
+use crate::sessions::SessionStore;
+use crate::web::errors::HttpError;
+use crate::web::middleware;
+use crate::web::templates::Templates;
+use crate::{api, pages};
+
+/// Everything a request handler may need, built once at start.
+pub struct AppState {
+    pub config: Config,
+    pub db: Db,
+    pub sessions: SessionStore,
+    pub limiter: RateLimiter,
+    pub redis: Option<Arc<RedisLink>>,
+    pub templates: Templates,
+}
+
+impl AppState {
+    /// Builds the state over an open, migrated database. Redis, when configured, is
+    /// connected lazily so a Redis outage at start does not stop Cairn from starting.
+    pub fn new(config: Config, db: Db) -> anyhow::Result<Arc<AppState>> {
+        let redis = match &config.redis_url {
+            Some(url) => Some(Arc::new(RedisLink::new(url, &config.redis_prefix)?)),
+            None => None,
+        };
+        let (sessions, limiter) = match &redis {
+            Some(link) => (
+                SessionStore::Redis(link.clone()),
+                RateLimiter::Redis(link.clone()),
+            ),
+            None => (SessionStore::memory(), RateLimiter::memory()),
+        };
+        Ok(Arc::new(AppState {
+            templates: Templates::load()?,
+            config,
+            db,
+            sessions,
+            limiter,
+            redis,
+        }))
+    }
+
+    /// Opens the configured database, runs migrations and builds the state.
+    pub async fn open(config: Config) -> anyhow::Result<Arc<AppState>> {
+        let options = DbOptions {
+            max_connections: config.database_max_connections,
+            sqlite_synchronous: config.sqlite_synchronous,
+            ..DbOptions::default()
+        };
+        let db = Db::connect(&config.effective_database_url(), &options).await?;
+        db.migrate().await?;
+        AppState::new(config, db)
+    }
+
+    pub fn session_ttl(&self) -> Duration {
+        Duration::from_secs(self.config.session_ttl_secs.max(60))
+    }
+}
+
+#[derive(RustEmbed)]
+#[folder = "../../frontend/static/"]
+struct StaticFiles;
+
+/// The whole HTTP application.
+pub fn build(state: Arc<AppState>) -> impl Endpoint<Output = Response> {
+    let api_service = api::service(&state);
+    let spec = api_service.spec_endpoint();
+    let docs = api_service.swagger_ui();
+    let limit = state.config.max_body_bytes;
+
+    let api_routes = Route::new()
+        .nest("/", api_service)
+        .at("/openapi.json", spec)
+        .nest("/docs", docs)
+        .catch_all_error(|err: poem::Error| async move { api_error_response(err) });
+
+    let page_state = state.clone();
+    Route::new()
+        .nest("/api", api_routes)
+        .nest("/static", EmbeddedFilesEndpoint::<StaticFiles>::new())
+        .at("/healthz", get(healthz))
+        .at("/readyz", get(readyz))
+        .nest(
+            "/",
+            pages::routes().catch_all_error(move |err: poem::Error| {
+                let state = page_state.clone();
+                async move { pages::error_page(&state, err) }
+            }),
+        )
+        .around(move |ep, req| middleware::limit_body(ep, req, limit))
+        .with(CookieJarManager::new())
+        .data(state)
+        .around(middleware::security_headers)
+        .with(CatchPanic::new().with_handler(|_| {
+            HttpError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "something went wrong on our side",
+            )
+            .body_response()
+        }))
+        .around(middleware::request_id)
+}
+
+/// Maps any error under `/api` to `{ "code", "message" }`. Errors that operations return
+/// already carry that body and pass through unchanged.
+fn api_error_response(err: poem::Error) -> Response {
+    if err.is_from_response() {
+        return err.into_response();
+    }
+    HttpError::from_poem(&err).body_response()
+}
+
+impl HttpError {
+    /// This error as a JSON response with its status (and `Retry-After` for 429).
+    pub fn body_response(&self) -> Response {
+        let mut response = Json(self.body()).with_status(self.status).into_response();
+        if let Some(secs) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(poem::http::header::RETRY_AFTER, secs.into());
+        }
+        response
+    }
+}
+
+/// Liveness: the process is up and serving. Never touches dependencies, so a database
+/// outage does not make an orchestrator restart healthy nodes.
+#[handler]
+fn healthz() -> Json<serde_json::Value> {
+    Json(json!({ "status": "ok" }))
+}
+
+/// Readiness: the database (and Redis, when configured) answer. 503 with the reason
+/// otherwise, so a load balancer takes the node out of rotation.
+#[handler]
+async fn readyz(state: poem::web::Data<&Arc<AppState>>) -> Response {
+    let database = match tokio::time::timeout(Duration::from_secs(3), state.db.ping()).await {
+        Ok(Ok(())) => json!({ "status": "ok", "engine": state.db.engine().name() }),
+        Ok(Err(e)) => {
+            json!({ "status": "error", "engine": state.db.engine().name(), "error": e.to_string() })
+        }
+        Err(_) => {
+            json!({ "status": "error", "engine": state.db.engine().name(), "error": "timed out after 3 s" })
+        }
+    };
+    let redis = match &state.redis {
+        None => json!({ "status": "not configured" }),
+        Some(link) => match tokio::time::timeout(Duration::from_secs(3), link.ping()).await {
+            Ok(Ok(())) => json!({ "status": "ok" }),
+            Ok(Err(e)) => json!({ "status": "error", "error": e.to_string() }),
+            Err(_) => json!({ "status": "error", "error": "timed out after 3 s" }),
+        },
+    };
+    let ready = database["status"] == "ok" && redis["status"] != "error";
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    if !ready {
+        tracing::warn!(%database, %redis, "not ready");
+    }
+    Json(json!({ "status": if ready { "ready" } else { "unavailable" }, "database": database, "redis": redis })).with_status(status).into_response()
+}

@@ -1,0 +1,83 @@
+//! The home page and the landing pages of learners and instructors.
+
+use std::sync::Arc;
+
+use cairn_core::accounts::{self, policy, Role, UserFilter};
+use cairn_core::organisations;
+use poem::web::cookie::CookieJar;
+use poem::web::Data;
+use poem::{handler, IntoResponse, Response};
+use serde_json::json;
+
+use super::{landing_path, see_other, CurrentUser, PageContext};
+use crate::app::AppState;
+use crate::web::errors::HttpError;
+
+/// Visitors see what Cairn is and how to sign in; signed-in users go to their landing page.
+#[handler]
+pub async fn index(state: Data<&Arc<AppState>>, jar: &CookieJar) -> Result<Response, HttpError> {
+    if let Some(actor) = crate::auth::from_cookies(&state, jar).await? {
+        return Ok(see_other(landing_path(actor.user.role)));
+    }
+    let institutes = organisations::list(&state.db).await?;
+    let page = json!({ "institutes": institutes.iter().map(|o| json!({ "name": o.name, "slug": o.slug })).collect::<Vec<_>>() });
+    Ok(PageContext::new(&state, jar, None, "Welcome", "/")
+        .page(page)
+        .render(&state, "pages/home")?
+        .into_response())
+}
+
+/// A learner's landing page: their institutes and (as courses arrive) their learning.
+#[handler]
+pub async fn learn(
+    state: Data<&Arc<AppState>>,
+    jar: &CookieJar,
+    user: CurrentUser,
+) -> Result<Response, HttpError> {
+    let actor = &user.0;
+    let institutes = organisations::of_user(&state.db, &actor.user.id).await?;
+    let page = json!({
+        "first_name": actor.user.name.split_whitespace().next().unwrap_or(&actor.user.name),
+        "institutes": institutes.iter().map(|o| json!({ "name": o.name })).collect::<Vec<_>>(),
+    });
+    Ok(
+        PageContext::new(&state, jar, Some(actor), "My learning", "/learn")
+            .page(page)
+            .render(&state, "pages/learn")?
+            .into_response(),
+    )
+}
+
+/// An instructor's landing page: the learners of their institutes, whom they follow.
+#[handler]
+pub async fn teach(
+    state: Data<&Arc<AppState>>,
+    jar: &CookieJar,
+    user: CurrentUser,
+) -> Result<Response, HttpError> {
+    let actor = user.require(&[Role::Instructor, Role::Manager, Role::Admin])?;
+    let mut sections = Vec::new();
+    for org in organisations::of_user(&state.db, &actor.user.id).await? {
+        if !policy::may_view_members(&actor.principal, &org.id) {
+            continue;
+        }
+        let filter = UserFilter {
+            organisation_id: Some(org.id.clone()),
+            role: Some(Role::Learner),
+            ..Default::default()
+        };
+        let learners = accounts::list_users(&state.db, &filter, 0, 50).await?;
+        sections.push(json!({
+            "name": org.name,
+            "learner_total": learners.total,
+            "more": learners.total > learners.items.len() as i64,
+            "learners": learners.items.iter().map(|u| json!({ "name": u.name, "email": u.email, "last_login": u.last_login_at.map(super::admin::date) })).collect::<Vec<_>>(),
+        }));
+    }
+    Ok(
+        PageContext::new(&state, jar, Some(actor), "Teaching", "/teach")
+            .page(json!({ "institutes": sections }))
+            .render(&state, "pages/teach")?
+            .into_response(),
+    )
+}
