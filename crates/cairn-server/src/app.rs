@@ -88,6 +88,8 @@ pub fn build(state: Arc<AppState>) -> impl Endpoint<Output = Response> {
         .nest("/", api_service)
         .at("/openapi.json", spec)
         .nest("/docs", docs)
+        .around(api::csrf_for_cookie_writes)
+        .around(move |ep, req| middleware::limit_body(ep, req, limit))
         .catch_all_error(|err: poem::Error| async move { api_error_response(err) });
 
     let page_state = state.clone();
@@ -98,12 +100,13 @@ pub fn build(state: Arc<AppState>) -> impl Endpoint<Output = Response> {
         .at("/readyz", get(readyz))
         .nest(
             "/",
-            pages::routes().catch_all_error(move |err: poem::Error| {
-                let state = page_state.clone();
-                async move { pages::error_page(&state, err) }
-            }),
+            pages::routes()
+                .around(move |ep, req| middleware::limit_body(ep, req, limit))
+                .catch_all_error(move |err: poem::Error| {
+                    let state = page_state.clone();
+                    async move { pages::error_page(&state, err) }
+                }),
         )
-        .around(move |ep, req| middleware::limit_body(ep, req, limit))
         .with(CookieJarManager::new())
         .data(state)
         .around(middleware::security_headers)

@@ -110,7 +110,7 @@ fn state_of(req: &Request) -> poem::Result<&Arc<AppState>> {
 }
 
 /// The session cookie of a signed-in browser. Unsafe methods must also send the CSRF
-/// token in `X-CSRF-Token`, so a cross-site page cannot ride on the cookie.
+/// token in `X-CSRF-Token` (checked by [`csrf_for_cookie_writes`]).
 #[derive(SecurityScheme)]
 #[oai(
     ty = "api_key",
@@ -122,17 +122,32 @@ pub struct SessionAuth(Actor);
 
 async fn check_session(req: &Request, key: ApiKey) -> poem::Result<Actor> {
     let state = state_of(req)?;
-    let actor = auth::from_session(state, &key.key)
+    Ok(auth::from_session(state, &key.key)
         .await?
-        .ok_or_else(HttpError::unauthorized)?;
-    if !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        .ok_or_else(HttpError::unauthorized)?)
+}
+
+/// Refuses API writes that ride on the session cookie without the `X-CSRF-Token` header,
+/// so a cross-site page cannot use a signed-in browser's cookie. Requests that carry an
+/// `Authorization` header are scripts with tokens and are not affected. This runs before
+/// the security schemes so that its answer is not masked by the token scheme's own.
+pub async fn csrf_for_cookie_writes<E: poem::Endpoint>(
+    next: E,
+    req: Request,
+) -> poem::Result<E::Output> {
+    let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let uses_cookie = !req
+        .headers()
+        .contains_key(poem::http::header::AUTHORIZATION)
+        && req.cookie().get(crate::sessions::SESSION_COOKIE).is_some();
+    if unsafe_method && uses_cookie {
         let header = req
             .headers()
             .get(csrf::CSRF_HEADER)
             .and_then(|v| v.to_str().ok());
         csrf::verify(req.cookie(), header)?;
     }
-    Ok(actor)
+    next.call(req).await
 }
 
 /// An API token from `POST /api/v1/tokens`, sent as `Authorization: Bearer cairn_...`.

@@ -71,7 +71,7 @@ pub async fn teach(
             "name": org.name,
             "learner_total": learners.total,
             "more": learners.total > learners.items.len() as i64,
-            "learners": learners.items.iter().map(|u| json!({ "name": u.name, "email": u.email, "last_login": u.last_login_at.map(super::admin::date) })).collect::<Vec<_>>(),
+            "learners": learners.items.iter().map(super::admin::user_row).collect::<Vec<_>>(),
         }));
     }
     Ok(

@@ -4,7 +4,7 @@ use std::time::Instant;
 
 use poem::http::header::{self, HeaderValue};
 use poem::http::StatusCode;
-use poem::{Body, Endpoint, IntoResponse, Request, Response};
+use poem::{Body, Endpoint, Request, Response};
 use tracing::Instrument;
 
 use super::errors::HttpError;
@@ -99,7 +99,8 @@ pub async fn limit_body<E: Endpoint>(
 /// Headers every answer carries: no MIME sniffing, no referrer leaks, and framing only by
 /// pages of the same origin (the player frames course content; nobody else may frame us).
 pub async fn security_headers<E: Endpoint>(next: E, req: Request) -> poem::Result<Response> {
-    let mut response = next.call(req).await?.into_response();
+    // `get_response` turns errors into responses first, so error pages carry the headers too.
+    let mut response = next.get_response(req).await;
     let headers = response.headers_mut();
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,

@@ -1,0 +1,418 @@
+//! The `cairn` command as users run it: help on every subcommand, first start, accounts
+//! and institutes from the command line, and two `cairn serve` processes sharing
+//! PostgreSQL and Redis.
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const CAIRN: &str = env!("CARGO_BIN_EXE_cairn");
+
+fn cairn(data_dir: &std::path::Path) -> Command {
+    let mut command = Command::new(CAIRN);
+    // A clean environment: no CAIRN_* from the caller, no cairn.toml from the working dir.
+    for (key, _) in std::env::vars() {
+        if key.starts_with("CAIRN_") {
+            command.env_remove(key);
+        }
+    }
+    command
+        .current_dir(data_dir)
+        .env("CAIRN_DATA_DIR", data_dir)
+        .env("CAIRN_LOG", "warn");
+    command
+}
+
+#[test]
+fn every_subcommand_has_help() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [
+        &["--help"][..],
+        &["serve", "--help"],
+        &["migrate", "--help"],
+        &["user", "--help"],
+        &["user", "add", "--help"],
+        &["org", "--help"],
+        &["org", "add", "--help"],
+        &["openapi", "--help"],
+    ] {
+        let output = cairn(dir.path()).args(args).output().unwrap();
+        assert!(output.status.success(), "cairn {args:?} --help fails");
+        let text = String::from_utf8_lossy(&output.stdout);
+        assert!(text.contains("Usage:"), "cairn {args:?}: {text}");
+    }
+    let output = cairn(dir.path())
+        .args(["user", "add", "--help"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
+    for flag in ["--email", "--name", "--role", "--org", "--password-stdin"] {
+        assert!(text.contains(flag), "user add documents {flag}");
+    }
+}
+
+#[test]
+fn users_and_institutes_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str], stdin: Option<&str>| {
+        let mut child = cairn(dir.path())
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        if let Some(input) = stdin {
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(input.as_bytes())
+                .unwrap();
+        }
+        let output = child.wait_with_output().unwrap();
+        (
+            output.status.success(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    let (ok, out, err) = run(&["migrate"], None);
+    assert!(ok, "{out}{err}");
+    assert!(
+        dir.path().join("cairn.db").exists(),
+        "the default database is SQLite under the data folder"
+    );
+    let (ok, out, err) = run(
+        &["org", "add", "--slug", "ghana-ipa", "--name", "GIMPA"],
+        None,
+    );
+    assert!(
+        ok && out.contains("Created institute ghana-ipa"),
+        "{out}{err}"
+    );
+    let (ok, _, err) = run(
+        &["org", "add", "--slug", "ghana-ipa", "--name", "Again"],
+        None,
+    );
+    assert!(!ok && err.contains("already exists"), "{err}");
+    let (ok, out, err) = run(
+        &[
+            "user",
+            "add",
+            "--email",
+            "kofi@example.org",
+            "--name",
+            "Kofi",
+            "--role",
+            "learner",
+            "--org",
+            "ghana-ipa",
+        ],
+        None,
+    );
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("Password (shown only now): "),
+        "a password is generated and printed once: {out}"
+    );
+    let (ok, out, err) = run(
+        &[
+            "user",
+            "add",
+            "--email",
+            "ama@example.org",
+            "--name",
+            "Ama",
+            "--role",
+            "manager",
+            "--password-stdin",
+        ],
+        Some("a chosen password\n"),
+    );
+    assert!(ok && !out.contains("Password"), "{out}{err}");
+    let (ok, _, err) = run(
+        &[
+            "user", "add", "--email", "bad", "--name", "Bad", "--role", "learner",
+        ],
+        None,
+    );
+    assert!(
+        !ok && err.contains("email"),
+        "a bad e-mail is refused with the field named: {err}"
+    );
+    let (ok, _, err) = run(
+        &[
+            "user",
+            "add",
+            "--email",
+            "x@example.org",
+            "--name",
+            "X",
+            "--role",
+            "king",
+        ],
+        None,
+    );
+    assert!(!ok && err.contains("possible values"), "{err}");
+    let (ok, _, err) = run(
+        &[
+            "user",
+            "add",
+            "--email",
+            "y@example.org",
+            "--name",
+            "Y",
+            "--role",
+            "learner",
+            "--org",
+            "missing",
+        ],
+        None,
+    );
+    assert!(!ok && err.contains("missing"), "{err}");
+}
+
+/// A `cairn serve` child process that is killed when dropped.
+struct Server {
+    child: Child,
+    url: String,
+    stdout: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Starts `cairn serve` and waits until it prints its address (and credentials).
+fn serve(mut command: Command, extra: &[&str]) -> Server {
+    let port = free_port();
+    let bind = format!("127.0.0.1:{port}");
+    let mut child = command
+        .args(["serve", "--bind", &bind])
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut printed = String::new();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        match rx.recv_timeout(Duration::from_millis(200)) {
+            Ok(line) => {
+                printed.push_str(&line);
+                printed.push('\n');
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+            Err(_) => panic!("cairn serve exited early:\n{printed}"),
+        }
+        if printed.contains("Cairn is running") && std::net::TcpStream::connect(&bind).is_ok() {
+            // Give the credential lines a moment to arrive after the banner.
+            std::thread::sleep(Duration::from_millis(300));
+            while let Ok(line) = rx.try_recv() {
+                printed.push_str(&line);
+                printed.push('\n');
+            }
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "cairn serve did not start:\n{printed}"
+        );
+    }
+    Server {
+        child,
+        url: format!("http://{bind}"),
+        stdout: printed,
+    }
+}
+
+fn credential(stdout: &str, email: &str) -> String {
+    stdout
+        .lines()
+        .find(|l| l.contains(email))
+        .and_then(|l| l.split_whitespace().last())
+        .unwrap_or_else(|| panic!("no credentials for {email} in:\n{stdout}"))
+        .to_string()
+}
+
+fn http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// Signs in through the login form and returns the session cookie value.
+async fn sign_in(base: &str, email: &str, password: &str) -> String {
+    let client = http();
+    let login = client.get(format!("{base}/login")).send().await.unwrap();
+    let csrf = login
+        .cookies()
+        .find(|c| c.name() == "cairn_csrf")
+        .expect("csrf cookie")
+        .value()
+        .to_string();
+    let response = client
+        .post(format!("{base}/login"))
+        .header("cookie", format!("cairn_csrf={csrf}"))
+        .form(&[
+            ("email", email),
+            ("password", password),
+            ("csrf_token", &csrf),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 303, "login of {email}");
+    let session = response
+        .cookies()
+        .find(|c| c.name() == "cairn_session")
+        .expect("session cookie")
+        .value()
+        .to_string();
+    session
+}
+
+#[tokio::test]
+async fn first_start_with_demo_prints_working_credentials() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = serve(cairn(dir.path()), &["--demo"]);
+    for (email, landing) in [
+        ("admin@cairn.local", "/admin"),
+        ("manager@demo.cairn.local", "/institute"),
+        ("instructor@demo.cairn.local", "/teach"),
+        ("learner@demo.cairn.local", "/learn"),
+    ] {
+        let password = credential(&server.stdout, email);
+        let session = sign_in(&server.url, email, &password).await;
+        let page = http()
+            .get(format!("{}{landing}", server.url))
+            .header("cookie", format!("cairn_session={session}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.status(), 200, "{email} opens {landing}");
+    }
+    drop(server);
+    // A second start creates nothing and prints no credentials.
+    let again = serve(cairn(dir.path()), &["--demo"]);
+    assert!(
+        !again.stdout.contains("One-time credentials"),
+        "{}",
+        again.stdout
+    );
+}
+
+#[tokio::test]
+async fn admin_password_can_come_from_the_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut command = cairn(dir.path());
+    command
+        .env("CAIRN_ADMIN_PASSWORD", "configured secret")
+        .env("CAIRN_ADMIN_EMAIL", "root@example.org");
+    let server = serve(command, &[]);
+    assert!(
+        !server.stdout.contains("configured secret"),
+        "a configured password is never printed"
+    );
+    sign_in(&server.url, "root@example.org", "configured secret").await;
+}
+
+/// Two nodes behind an imaginary load balancer: a session made on one is valid on the other.
+#[tokio::test]
+async fn two_nodes_share_sessions_through_postgres_and_redis() {
+    let (Some(pg), Some(redis)) = (
+        cairn_core::testing::postgres_url(),
+        std::env::var("CAIRN_TEST_REDIS_URL").ok(),
+    ) else {
+        eprintln!("NOTE: cli: two-node PostgreSQL + Redis test NOT RUN (set CAIRN_TEST_DATABASE_URL and CAIRN_TEST_REDIS_URL; .ci/run does)");
+        return;
+    };
+    let database = cairn_core::testing::TestDb::postgres(&pg).await;
+    let prefix = format!("cairn-cluster-{}:", uuid::Uuid::new_v4().simple());
+    let node = |dir: &std::path::Path| {
+        let mut command = cairn(dir);
+        command
+            .env("CAIRN_DATABASE_URL", &database.url)
+            .env("CAIRN_REDIS_URL", &redis)
+            .env("CAIRN_REDIS_PREFIX", &prefix)
+            .env("CAIRN_ADMIN_PASSWORD", "cluster admin pw");
+        command
+    };
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let a = serve(node(dir_a.path()), &[]);
+    let b = serve(node(dir_b.path()), &[]);
+    let session = sign_in(&a.url, "admin@cairn.local", "cluster admin pw").await;
+    let on_b = http()
+        .get(format!("{}/admin", b.url))
+        .header("cookie", format!("cairn_session={session}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        on_b.status(),
+        200,
+        "a session made on node A is valid on node B"
+    );
+    let me = http()
+        .get(format!("{}/api/v1/me", b.url))
+        .header("cookie", format!("cairn_session={session}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), 200);
+    // Signing out on B ends the session on A too.
+    let csrf = "shared-test-token-0000000000000000000000000";
+    let out = http()
+        .post(format!("{}/logout", b.url))
+        .header(
+            "cookie",
+            format!("cairn_session={session}; cairn_csrf={csrf}"),
+        )
+        .form(&[("csrf_token", csrf)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status(), 303);
+    let on_a = http()
+        .get(format!("{}/admin", a.url))
+        .header("cookie", format!("cairn_session={session}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(on_a.status(), 303, "signed out everywhere");
+    // Both nodes are ready and report Redis.
+    for node in [&a, &b] {
+        let ready: serde_json::Value = http()
+            .get(format!("{}/readyz", node.url))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(ready["redis"]["status"], "ok", "{ready}");
+        assert_eq!(ready["database"]["engine"], "postgres");
+    }
+}
