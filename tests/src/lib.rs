@@ -7,6 +7,8 @@
 //! sessions and rate limits in Redis under a key prefix of its own.
 #![forbid(unsafe_code)]
 
+pub mod browser;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -22,17 +24,16 @@ pub const PASSWORD: &str = "correct horse battery";
 
 /// The Redis URL for tests, if the environment provides one.
 pub fn redis_url() -> Option<String> {
-    std::env::var("CAIRN_TEST_REDIS_URL")
-        .ok()
-        .filter(|u| !u.trim().is_empty())
+    std::env::var("CAIRN_TEST_REDIS_URL").ok().filter(|u| !u.trim().is_empty())
 }
 
 /// Prints, once per process, that the Redis half of a suite did not run.
 pub fn note_redis_skipped(suite: &str) {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
-        eprintln!(
-            "NOTE: {suite}: Redis suite NOT RUN (set CAIRN_TEST_REDIS_URL to run it; .ci/run does)"
+        cairn_core::testing::note_not_run(
+            &format!("{suite}: Redis suite"),
+            "set CAIRN_TEST_REDIS_URL to run it; .ci/run does",
         )
     });
 }
@@ -50,30 +51,16 @@ pub struct TestApp {
 impl TestApp {
     /// A server over `test_db` with `adjust` applied to the default test configuration.
     pub async fn start(test_db: TestDb, label: &str, adjust: impl FnOnce(&mut Config)) -> TestApp {
-        let mut config = Config {
-            database_url: Some(test_db.url.clone()),
-            ..Config::default()
-        };
+        let mut config = Config { database_url: Some(test_db.url.clone()), ..Config::default() };
         adjust(&mut config);
         let state = AppState::new(config, test_db.db.clone()).expect("application state");
-        let acceptor = TcpListener::bind("127.0.0.1:0")
-            .into_acceptor()
-            .await
-            .expect("bind a free port");
-        let addr = *acceptor.local_addr()[0]
-            .as_socket_addr()
-            .expect("a TCP address");
+        let acceptor = TcpListener::bind("127.0.0.1:0").into_acceptor().await.expect("bind a free port");
+        let addr = *acceptor.local_addr()[0].as_socket_addr().expect("a TCP address");
         let app = cairn_server::build(state.clone());
         let server = tokio::spawn(async move {
             let _ = poem::Server::new_with_acceptor(acceptor).run(app).await;
         });
-        TestApp {
-            addr,
-            state,
-            label: label.to_string(),
-            server,
-            test_db,
-        }
+        TestApp { addr, state, label: label.to_string(), server, test_db }
     }
 
     /// One app per available engine: SQLite with in-process sessions always; PostgreSQL
@@ -86,11 +73,7 @@ impl TestApp {
                 if redis.is_none() {
                     note_redis_skipped(suite);
                 }
-                let label = if redis.is_some() {
-                    "postgres+redis"
-                } else {
-                    "postgres"
-                };
+                let label = if redis.is_some() { "postgres+redis" } else { "postgres" };
                 let prefix = unique_prefix();
                 apps.push(
                     TestApp::start(TestDb::postgres(&url).await, label, |c| {
@@ -115,12 +98,7 @@ impl TestApp {
     }
 
     /// Creates an account directly in the store.
-    pub async fn user(
-        &self,
-        email: &str,
-        role: Role,
-        org: Option<&Organisation>,
-    ) -> accounts::User {
+    pub async fn user(&self, email: &str, role: Role, org: Option<&Organisation>) -> accounts::User {
         accounts::create_user(
             &self.state.db,
             NewUser {
@@ -137,21 +115,14 @@ impl TestApp {
     }
 
     pub async fn institute(&self, slug: &str) -> Organisation {
-        organisations::create(&self.state.db, slug, &format!("Institute {slug}"))
-            .await
-            .expect("create test institute")
+        organisations::create(&self.state.db, slug, &format!("Institute {slug}")).await.expect("create test institute")
     }
 
     /// A client signed in through the real login form.
     pub async fn signed_in(&self, email: &str) -> Client {
         let client = self.client();
         let response = client.login(email, PASSWORD).await;
-        assert_eq!(
-            response.status(),
-            303,
-            "[{}] login of {email} should redirect",
-            self.label
-        );
+        assert_eq!(response.status(), 303, "[{}] login of {email} should redirect", self.label);
         client
     }
 }
@@ -183,11 +154,7 @@ impl Client {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("HTTP client");
-        Client {
-            http,
-            jar,
-            base: format!("http://{addr}"),
-        }
+        Client { http, jar, base: format!("http://{addr}") }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -197,11 +164,7 @@ impl Client {
     /// The value of a cookie this client holds.
     pub fn cookie(&self, name: &str) -> Option<String> {
         let header = self.jar.cookies(&self.base.parse().expect("base URL"))?;
-        header
-            .to_str()
-            .ok()?
-            .split("; ")
-            .find_map(|pair| pair.strip_prefix(&format!("{name}=")).map(str::to_string))
+        header.to_str().ok()?.split("; ").find_map(|pair| pair.strip_prefix(&format!("{name}=")).map(str::to_string))
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
@@ -214,8 +177,7 @@ impl Client {
             return token;
         }
         self.get("/login").await;
-        self.cookie("cairn_csrf")
-            .expect("the login page sets a CSRF cookie")
+        self.cookie("cairn_csrf").expect("the login page sets a CSRF cookie")
     }
 
     /// Submits a form with the right CSRF token, as a browser would.
@@ -228,17 +190,11 @@ impl Client {
 
     /// Submits a form exactly as given (no CSRF token added).
     pub async fn post_form_raw(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
-        self.http
-            .post(self.url(path))
-            .form(fields)
-            .send()
-            .await
-            .expect("POST form")
+        self.http.post(self.url(path)).form(fields).send().await.expect("POST form")
     }
 
     pub async fn login(&self, email: &str, password: &str) -> reqwest::Response {
-        self.post_form("/login", &[("email", email), ("password", password)])
-            .await
+        self.post_form("/login", &[("email", email), ("password", password)]).await
     }
 }
 
@@ -246,27 +202,15 @@ impl Client {
 pub async fn json(response: reqwest::Response) -> serde_json::Value {
     let status = response.status();
     let text = response.text().await.expect("body");
-    serde_json::from_str(&text)
-        .unwrap_or_else(|e| panic!("expected JSON (status {status}): {e}: {text}"))
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("expected JSON (status {status}): {e}: {text}"))
 }
 
 /// Asserts an API error: status, `code`, and a non-empty message.
-pub async fn assert_error(
-    response: reqwest::Response,
-    status: u16,
-    code: &str,
-) -> serde_json::Value {
+pub async fn assert_error(response: reqwest::Response, status: u16, code: &str) -> serde_json::Value {
     assert_eq!(response.status().as_u16(), status, "unexpected status");
     let body = json(response).await;
     assert_eq!(body["code"], code, "error code in {body}");
-    assert!(
-        body["message"].as_str().is_some_and(|m| !m.is_empty()),
-        "error message in {body}"
-    );
-    assert_eq!(
-        body.as_object().map(|o| o.len()),
-        Some(2),
-        "the error shape is exactly {{code, message}}: {body}"
-    );
+    assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()), "error message in {body}");
+    assert_eq!(body.as_object().map(|o| o.len()), Some(2), "the error shape is exactly {{code, message}}: {body}");
     body
 }

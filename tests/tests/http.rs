@@ -7,14 +7,10 @@ use cairn_tests::{assert_error, json, TestApp, PASSWORD};
 
 async fn admin_token(app: &TestApp) -> String {
     app.user("admin@example.org", Role::Admin, None).await;
-    cairn_core::accounts::tokens::create(
-        &app.state.db,
-        &app.user_id("admin@example.org").await,
-        "t",
-    )
-    .await
-    .unwrap()
-    .secret
+    cairn_core::accounts::tokens::create(&app.state.db, &app.user_id("admin@example.org").await, "t")
+        .await
+        .unwrap()
+        .secret
 }
 
 trait UserId {
@@ -23,20 +19,13 @@ trait UserId {
 
 impl UserId for TestApp {
     async fn user_id(&self, email: &str) -> String {
-        cairn_core::accounts::find_by_email(&self.state.db, email)
-            .await
-            .unwrap()
-            .unwrap()
-            .id
+        cairn_core::accounts::find_by_email(&self.state.db, email).await.unwrap().unwrap().id
     }
 }
 
 #[tokio::test]
 async fn malformed_and_oversized_requests_get_the_error_shape() {
-    let app = TestApp::start(TestDb::sqlite().await, "sqlite", |c| {
-        c.max_body_bytes = 4096
-    })
-    .await;
+    let app = TestApp::start(TestDb::sqlite().await, "sqlite", |c| c.max_body_bytes = 4096).await;
     let token = admin_token(&app).await;
     let http = reqwest::Client::new();
     let post = |body: &'static str| {
@@ -47,12 +36,7 @@ async fn malformed_and_oversized_requests_get_the_error_shape() {
     };
 
     assert_error(post("{ not json").send().await.unwrap(), 400, "bad_request").await;
-    assert_error(
-        post("{\"slug\": 5}").send().await.unwrap(),
-        400,
-        "bad_request",
-    )
-    .await;
+    assert_error(post("{\"slug\": 5}").send().await.unwrap(), 400, "bad_request").await;
     assert_error(post("").send().await.unwrap(), 400, "bad_request").await;
     let r = http
         .post(app.url("/api/v1/institutes"))
@@ -75,10 +59,7 @@ async fn malformed_and_oversized_requests_get_the_error_shape() {
         .await
         .unwrap();
     let body = assert_error(r, 413, "payload_too_large").await;
-    assert!(
-        body["message"].as_str().unwrap().contains("4096"),
-        "the message states the limit: {body}"
-    );
+    assert!(body["message"].as_str().unwrap().contains("4096"), "the message states the limit: {body}");
     // ... and streamed without one (chunked).
     let stream = futures_stream(big.into_bytes());
     let r = http
@@ -91,51 +72,21 @@ async fn malformed_and_oversized_requests_get_the_error_shape() {
         .unwrap();
     assert_error(r, 413, "payload_too_large").await;
     // A page form over the limit gets the friendly page with the same status.
-    let r = app
-        .client()
-        .http
-        .post(app.url("/login"))
-        .form(&[("email", "x".repeat(10_000))])
-        .send()
-        .await
-        .unwrap();
+    let r = app.client().http.post(app.url("/login")).form(&[("email", "x".repeat(10_000))]).send().await.unwrap();
     assert_eq!(r.status(), 413);
     assert!(r.text().await.unwrap().contains("Too large"));
 
     // Unknown API paths and methods answer in the same shape.
-    assert_error(
-        http.get(app.url("/api/v1/nothing"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap(),
-        404,
-        "not_found",
-    )
-    .await;
-    assert_error(
-        http.put(app.url("/api/v1/me"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap(),
-        405,
-        "method_not_allowed",
-    )
-    .await;
+    assert_error(http.get(app.url("/api/v1/nothing")).bearer_auth(&token).send().await.unwrap(), 404, "not_found")
+        .await;
+    assert_error(http.put(app.url("/api/v1/me")).bearer_auth(&token).send().await.unwrap(), 405, "method_not_allowed")
+        .await;
     // Nothing was created by any of it.
-    assert_eq!(
-        cairn_core::organisations::count(&app.state.db)
-            .await
-            .unwrap(),
-        0
-    );
+    assert_eq!(cairn_core::organisations::count(&app.state.db).await.unwrap(), 0);
 }
 
 /// A body in two chunks with no Content-Length.
-fn futures_stream(
-    bytes: Vec<u8>,
-) -> impl futures_core::Stream<Item = Result<Vec<u8>, std::io::Error>> {
+fn futures_stream(bytes: Vec<u8>) -> impl futures_core::Stream<Item = Result<Vec<u8>, std::io::Error>> {
     let half = bytes.len() / 2;
     let (a, b) = (bytes[..half].to_vec(), bytes[half..].to_vec());
     tokio_stream::iter(vec![Ok(a), Ok(b)])
@@ -156,26 +107,14 @@ async fn login_attempts_are_rate_limited() {
             );
         }
         let limited = client.login("ama@example.org", PASSWORD).await;
-        assert_eq!(
-            limited.status(),
-            429,
-            "[{}] the 11th attempt is refused even with the right password",
-            app.label
-        );
-        let retry_after: u64 = limited.headers()["retry-after"]
-            .to_str()
-            .unwrap()
-            .parse()
-            .unwrap();
+        assert_eq!(limited.status(), 429, "[{}] the 11th attempt is refused even with the right password", app.label);
+        let retry_after: u64 = limited.headers()["retry-after"].to_str().unwrap().parse().unwrap();
         assert!(retry_after > 0 && retry_after <= 300);
         assert!(limited.text().await.unwrap().contains("Please wait"));
         assert!(client.cookie("cairn_session").is_none());
         // Another account from the same address still has its own allowance.
         app.user("kofi@example.org", Role::Learner, None).await;
-        assert_eq!(
-            client.login("kofi@example.org", PASSWORD).await.status(),
-            303
-        );
+        assert_eq!(client.login("kofi@example.org", PASSWORD).await.status(), 303);
     }
 }
 
@@ -185,10 +124,7 @@ async fn health_readiness_and_headers() {
         let client = app.client();
         let health = client.get("/healthz").await;
         assert_eq!(health.status(), 200);
-        let id = health.headers()["x-request-id"]
-            .to_str()
-            .unwrap()
-            .to_string();
+        let id = health.headers()["x-request-id"].to_str().unwrap().to_string();
         assert_eq!(id.len(), 32, "a request id is generated");
         let ready = client.get("/readyz").await;
         assert_eq!(ready.status(), 200, "[{}]", app.label);
@@ -196,13 +132,7 @@ async fn health_readiness_and_headers() {
         assert_eq!(body["status"], "ready");
         assert_eq!(body["database"]["status"], "ok");
         // A proxy's request id is kept.
-        let r = client
-            .http
-            .get(app.url("/healthz"))
-            .header("x-request-id", "edge-42")
-            .send()
-            .await
-            .unwrap();
+        let r = client.http.get(app.url("/healthz")).header("x-request-id", "edge-42").send().await.unwrap();
         assert_eq!(r.headers()["x-request-id"], "edge-42");
         let page = client.get("/login").await;
         assert_eq!(page.headers()["x-frame-options"], "SAMEORIGIN");
@@ -218,27 +148,16 @@ async fn redis_down_is_reported_not_fatal() {
     })
     .await;
     let client = app.client();
-    assert_eq!(
-        client.get("/healthz").await.status(),
-        200,
-        "liveness does not depend on Redis"
-    );
+    assert_eq!(client.get("/healthz").await.status(), 200, "liveness does not depend on Redis");
     let ready = client.get("/readyz").await;
     assert_eq!(ready.status(), 503);
     let body = json(ready).await;
     assert_eq!(body["redis"]["status"], "error");
-    assert!(
-        body["redis"]["error"].as_str().unwrap().contains("Redis"),
-        "{body}"
-    );
+    assert!(body["redis"]["error"].as_str().unwrap().contains("Redis"), "{body}");
     // Signing in needs Redis: a clear 503 page, and the server keeps serving.
     app.user("ama@example.org", Role::Learner, None).await;
     let response = client.login("ama@example.org", PASSWORD).await;
     assert_eq!(response.status(), 503);
-    assert!(response
-        .text()
-        .await
-        .unwrap()
-        .contains("Temporarily unavailable"));
+    assert!(response.text().await.unwrap().contains("Temporarily unavailable"));
     assert_eq!(client.get("/healthz").await.status(), 200);
 }

@@ -56,9 +56,7 @@ impl StoreError {
         matches!(
             self,
             StoreError::Open(_)
-                | StoreError::Query(
-                    sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_)
-                )
+                | StoreError::Query(sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_))
         )
     }
 }
@@ -86,11 +84,7 @@ pub struct DbOptions {
 
 impl Default for DbOptions {
     fn default() -> Self {
-        Self {
-            max_connections: 16,
-            sqlite_synchronous: SqliteSync::Normal,
-            busy_timeout: Duration::from_secs(5),
-        }
+        Self { max_connections: 16, sqlite_synchronous: SqliteSync::Normal, busy_timeout: Duration::from_secs(5) }
     }
 }
 
@@ -136,8 +130,7 @@ impl Db {
             if !in_memory {
                 let path = connect.get_filename().to_path_buf();
                 if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(parent)
-                        .map_err(|e| StoreError::Open(sqlx::Error::Io(e)))?;
+                    std::fs::create_dir_all(parent).map_err(|e| StoreError::Open(sqlx::Error::Io(e)))?;
                 }
             } else {
                 // Each connection to `:memory:` is its own database, so a pool must hold
@@ -145,22 +138,10 @@ impl Db {
                 connect = connect.shared_cache(true);
             }
             let pool = SqlitePoolOptions::new()
-                .max_connections(if in_memory {
-                    1
-                } else {
-                    options.max_connections.max(1)
-                })
+                .max_connections(if in_memory { 1 } else { options.max_connections.max(1) })
                 .min_connections(if in_memory { 1 } else { 0 })
-                .idle_timeout(if in_memory {
-                    None
-                } else {
-                    Some(Duration::from_secs(600))
-                })
-                .max_lifetime(if in_memory {
-                    None
-                } else {
-                    Some(Duration::from_secs(3600))
-                })
+                .idle_timeout(if in_memory { None } else { Some(Duration::from_secs(600)) })
+                .max_lifetime(if in_memory { None } else { Some(Duration::from_secs(3600)) })
                 .acquire_timeout(Duration::from_secs(10))
                 .connect_with(connect)
                 .await
@@ -185,11 +166,7 @@ impl Db {
     pub async fn migrate(&self) -> Result<(), StoreError> {
         match self {
             Db::Sqlite(pool) => sqlx::migrate!("../../migrations/sqlite").run(pool).await?,
-            Db::Postgres(pool) => {
-                sqlx::migrate!("../../migrations/postgres")
-                    .run(pool)
-                    .await?
-            }
+            Db::Postgres(pool) => sqlx::migrate!("../../migrations/postgres").run(pool).await?,
         }
         Ok(())
     }
@@ -203,9 +180,7 @@ impl Db {
 
     /// A cheap round trip used by `/readyz`.
     pub async fn ping(&self) -> Result<(), StoreError> {
-        let _: i32 = on_db!(self, |pool| sqlx::query_scalar("SELECT 1")
-            .fetch_one(pool)
-            .await)?;
+        let _: i32 = on_db!(self, |pool| sqlx::query_scalar("SELECT 1").fetch_one(pool).await)?;
         Ok(())
     }
 
@@ -220,12 +195,7 @@ pub fn redact_url(url: &str) -> String {
         (Some(scheme_end), Some(at)) if at > scheme_end => {
             let credentials = &url[scheme_end + 3..at];
             match credentials.find(':') {
-                Some(colon) => format!(
-                    "{}{}:***{}",
-                    &url[..scheme_end + 3],
-                    &credentials[..colon],
-                    &url[at..]
-                ),
+                Some(colon) => format!("{}{}:***{}", &url[..scheme_end + 3], &credentials[..colon], &url[at..]),
                 None => url.to_string(),
             }
         }
@@ -243,8 +213,7 @@ pub fn new_id() -> String {
 /// this a value read back would differ from the one written.
 pub fn now() -> time::OffsetDateTime {
     let now = time::OffsetDateTime::now_utc();
-    now.replace_nanosecond(now.nanosecond() / 1_000 * 1_000)
-        .unwrap_or(now)
+    now.replace_nanosecond(now.nanosecond() / 1_000 * 1_000).unwrap_or(now)
 }
 
 #[cfg(test)]
@@ -254,10 +223,7 @@ mod tests {
     #[test]
     fn redacts_passwords_only() {
         let cases = [
-            (
-                "postgres://app:secret@db:5432/cairn",
-                "postgres://app:***@db:5432/cairn",
-            ),
+            ("postgres://app:secret@db:5432/cairn", "postgres://app:***@db:5432/cairn"),
             ("postgres://app@db/cairn", "postgres://app@db/cairn"),
             ("sqlite://data/cairn.db", "sqlite://data/cairn.db"),
             ("mysql://u:p@h/d", "mysql://u:***@h/d"),

@@ -64,16 +64,14 @@ pub async fn create(db: &Db, slug: &str, name: &str) -> Result<Organisation, Org
         created_at: db::now(),
     };
     let result = on_db!(db, |pool| {
-        sqlx::query(
-            "INSERT INTO organisations (id, slug, name, created_at) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(&org.id)
-        .bind(&org.slug)
-        .bind(&org.name)
-        .bind(org.created_at)
-        .execute(pool)
-        .await
-        .map(|r| r.rows_affected())
+        sqlx::query("INSERT INTO organisations (id, slug, name, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(&org.id)
+            .bind(&org.slug)
+            .bind(&org.name)
+            .bind(org.created_at)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected())
     });
     match result.map_err(StoreError::from) {
         Ok(_) => Ok(org),
@@ -93,16 +91,11 @@ pub async fn find_by_slug(db: &Db, slug: &str) -> Result<Option<Organisation>, O
 
 /// Like [`find_by_slug`] but a missing institute is an error naming the slug.
 pub async fn get_by_slug(db: &Db, slug: &str) -> Result<Organisation, OrganisationError> {
-    find_by_slug(db, slug)
-        .await?
-        .ok_or_else(|| OrganisationError::NotFound(slug.to_string()))
+    find_by_slug(db, slug).await?.ok_or_else(|| OrganisationError::NotFound(slug.to_string()))
 }
 
 /// One institute with its member count.
-pub async fn summary_by_slug(
-    db: &Db,
-    slug: &str,
-) -> Result<OrganisationSummary, OrganisationError> {
+pub async fn summary_by_slug(db: &Db, slug: &str) -> Result<OrganisationSummary, OrganisationError> {
     let found: Option<OrganisationSummary> = on_db!(db, |pool| {
         sqlx::query_as(
             "SELECT o.id, o.slug, o.name, o.created_at, \
@@ -143,11 +136,7 @@ pub async fn of_user(db: &Db, user_id: &str) -> Result<Vec<Organisation>, Organi
 }
 
 /// Adds a user to an institute. Adding an existing member again changes nothing.
-pub async fn add_member(
-    db: &Db,
-    organisation_id: &str,
-    user_id: &str,
-) -> Result<(), OrganisationError> {
+pub async fn add_member(db: &Db, organisation_id: &str, user_id: &str) -> Result<(), OrganisationError> {
     let now = db::now();
     let result = on_db!(db, |pool| {
         sqlx::query(
@@ -164,17 +153,11 @@ pub async fn add_member(
     match result {
         Ok(_) => Ok(()),
         // A foreign-key failure means the user (or institute) does not exist.
-        Err(sqlx::Error::Database(e)) if e.is_foreign_key_violation() => {
-            Err(OrganisationError::UserNotFound)
-        }
+        Err(sqlx::Error::Database(e)) if e.is_foreign_key_violation() => Err(OrganisationError::UserNotFound),
         Err(e) => Err(e.into()),
     }
 }
 
 pub async fn count(db: &Db) -> Result<i64, OrganisationError> {
-    Ok(on_db!(db, |pool| sqlx::query_scalar(
-        "SELECT COUNT(*) FROM organisations"
-    )
-    .fetch_one(pool)
-    .await)?)
+    Ok(on_db!(db, |pool| sqlx::query_scalar("SELECT COUNT(*) FROM organisations").fetch_one(pool).await)?)
 }

@@ -12,17 +12,22 @@ use crate::db::{Db, DbOptions};
 
 /// The PostgreSQL server URL for tests, if the environment provides one.
 pub fn postgres_url() -> Option<String> {
-    std::env::var("CAIRN_TEST_DATABASE_URL")
-        .ok()
-        .filter(|u| !u.trim().is_empty())
+    std::env::var("CAIRN_TEST_DATABASE_URL").ok().filter(|u| !u.trim().is_empty())
 }
 
-/// Prints, once per process, that the PostgreSQL half of a suite did not run, so a green
-/// run without PostgreSQL is never mistaken for a full one.
+/// Says on the terminal that part of a suite did not run, so a green run without
+/// PostgreSQL, Redis or a browser is never mistaken for a full one. It writes to stderr
+/// directly because the test harness captures `eprintln!` output of passing tests.
+pub fn note_not_run(what: &str, how_to_run: &str) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr(), "NOTE: {what} NOT RUN ({how_to_run})");
+}
+
+/// Notes, once per process, that the PostgreSQL half of a suite did not run.
 pub fn note_postgres_skipped(suite: &str) {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
-        eprintln!("NOTE: {suite}: PostgreSQL suite NOT RUN (set CAIRN_TEST_DATABASE_URL to run it; .ci/run does)");
+        note_not_run(&format!("{suite}: PostgreSQL suite"), "set CAIRN_TEST_DATABASE_URL to run it; .ci/run does")
     });
 }
 
@@ -45,15 +50,9 @@ impl TestDb {
         let dir = tempfile::tempdir().expect("temporary folder for a test database");
         let path: PathBuf = dir.path().join("cairn.db");
         let url = format!("sqlite://{}", path.display());
-        let db = Db::connect(&url, &DbOptions::default())
-            .await
-            .expect("open test SQLite database");
+        let db = Db::connect(&url, &DbOptions::default()).await.expect("open test SQLite database");
         db.migrate().await.expect("migrate test SQLite database");
-        TestDb {
-            db,
-            url,
-            cleanup: Cleanup::Sqlite(dir),
-        }
+        TestDb { db, url, cleanup: Cleanup::Sqlite(dir) }
     }
 
     /// A fresh database on the PostgreSQL server at `admin_url`.
@@ -62,30 +61,13 @@ impl TestDb {
         let mut admin = PgConnection::connect(admin_url)
             .await
             .unwrap_or_else(|e| panic!("connect to CAIRN_TEST_DATABASE_URL: {e}"));
-        admin
-            .execute(format!("CREATE DATABASE {name}").as_str())
-            .await
-            .expect("create test database");
+        admin.execute(format!("CREATE DATABASE {name}").as_str()).await.expect("create test database");
         admin.close().await.ok();
         let url = replace_database(admin_url, &name);
-        let options = DbOptions {
-            max_connections: 4,
-            ..DbOptions::default()
-        };
-        let db = Db::connect(&url, &options)
-            .await
-            .expect("open test PostgreSQL database");
-        db.migrate()
-            .await
-            .expect("migrate test PostgreSQL database");
-        TestDb {
-            db,
-            url,
-            cleanup: Cleanup::Postgres {
-                admin_url: admin_url.to_string(),
-                name,
-            },
-        }
+        let options = DbOptions { max_connections: 4, ..DbOptions::default() };
+        let db = Db::connect(&url, &options).await.expect("open test PostgreSQL database");
+        db.migrate().await.expect("migrate test PostgreSQL database");
+        TestDb { db, url, cleanup: Cleanup::Postgres { admin_url: admin_url.to_string(), name } }
     }
 
     /// Every engine the environment offers: SQLite, plus PostgreSQL when configured.
@@ -106,16 +88,10 @@ impl Drop for TestDb {
             // small runtime of its own on a plain thread.
             let (admin_url, name) = (admin_url.clone(), name.clone());
             let _ = std::thread::spawn(move || {
-                let runtime = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .ok()?;
+                let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
                 runtime.block_on(async {
                     let mut admin = PgConnection::connect(&admin_url).await.ok()?;
-                    admin
-                        .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
-                        .await
-                        .ok()?;
+                    admin.execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str()).await.ok()?;
                     Some(())
                 })
             })

@@ -27,10 +27,7 @@ pub struct InvalidInput {
 
 impl InvalidInput {
     pub fn new(field: &'static str, reason: impl Into<String>) -> Self {
-        Self {
-            field,
-            reason: reason.into(),
-        }
+        Self { field, reason: reason.into() }
     }
 }
 
@@ -41,16 +38,10 @@ pub fn name(field: &'static str, value: &str, max: usize) -> Result<String, Inva
         return Err(InvalidInput::new(field, "must not be empty"));
     }
     if trimmed.chars().count() > max {
-        return Err(InvalidInput::new(
-            field,
-            format!("must be at most {max} characters"),
-        ));
+        return Err(InvalidInput::new(field, format!("must be at most {max} characters")));
     }
     if trimmed.chars().any(char::is_control) {
-        return Err(InvalidInput::new(
-            field,
-            "must not contain control characters",
-        ));
+        return Err(InvalidInput::new(field, "must not contain control characters"));
     }
     Ok(trimmed.to_string())
 }
@@ -60,33 +51,22 @@ pub fn name(field: &'static str, value: &str, max: usize) -> Result<String, Inva
 pub fn email(value: &str) -> Result<String, InvalidInput> {
     let email = value.trim().to_lowercase();
     if email.len() > MAX_EMAIL_LEN {
-        return Err(InvalidInput::new(
-            "email",
-            format!("must be at most {MAX_EMAIL_LEN} characters"),
-        ));
+        return Err(InvalidInput::new("email", format!("must be at most {MAX_EMAIL_LEN} characters")));
     }
     let Some((local, domain)) = email.split_once('@') else {
-        return Err(InvalidInput::new(
-            "email",
-            "must look like name@example.org",
-        ));
+        return Err(InvalidInput::new("email", "must look like name@example.org"));
     };
     let domain_ok = domain.contains('.')
         && !domain.starts_with('.')
         && !domain.ends_with('.')
         && !domain.contains("..")
-        && domain
-            .chars()
-            .all(|c| c.is_alphanumeric() || c == '-' || c == '.');
+        && domain.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '.');
     if local.is_empty()
         || !domain_ok
         || email.chars().any(|c| c.is_whitespace() || c.is_control())
         || local.contains('@')
     {
-        return Err(InvalidInput::new(
-            "email",
-            "must look like name@example.org",
-        ));
+        return Err(InvalidInput::new("email", "must look like name@example.org"));
     }
     Ok(email)
 }
@@ -96,14 +76,9 @@ pub fn slug(value: &str) -> Result<String, InvalidInput> {
     let slug = value.trim();
     let len = slug.len();
     if !(MIN_SLUG_LEN..=MAX_SLUG_LEN).contains(&len) {
-        return Err(InvalidInput::new(
-            "slug",
-            format!("must be {MIN_SLUG_LEN} to {MAX_SLUG_LEN} characters"),
-        ));
+        return Err(InvalidInput::new("slug", format!("must be {MIN_SLUG_LEN} to {MAX_SLUG_LEN} characters")));
     }
-    let shape_ok = slug
-        .chars()
-        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    let shape_ok = slug.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         && !slug.starts_with('-')
         && !slug.ends_with('-')
         && !slug.contains("--");
@@ -120,16 +95,10 @@ pub fn slug(value: &str) -> Result<String, InvalidInput> {
 pub fn password(value: &str) -> Result<(), InvalidInput> {
     let chars = value.chars().count();
     if chars < MIN_PASSWORD_LEN {
-        return Err(InvalidInput::new(
-            "password",
-            format!("must be at least {MIN_PASSWORD_LEN} characters"),
-        ));
+        return Err(InvalidInput::new("password", format!("must be at least {MIN_PASSWORD_LEN} characters")));
     }
     if chars > MAX_PASSWORD_LEN {
-        return Err(InvalidInput::new(
-            "password",
-            format!("must be at most {MAX_PASSWORD_LEN} characters"),
-        ));
+        return Err(InvalidInput::new("password", format!("must be at most {MAX_PASSWORD_LEN} characters")));
     }
     Ok(())
 }
@@ -142,10 +111,7 @@ mod tests {
     fn emails() {
         let cases: &[(&str, Option<&str>)] = &[
             ("Ada@Example.org", Some("ada@example.org")),
-            (
-                "  a.b+c@sub.example.gov.gh ",
-                Some("a.b+c@sub.example.gov.gh"),
-            ),
+            ("  a.b+c@sub.example.gov.gh ", Some("a.b+c@sub.example.gov.gh")),
             ("no-at-sign", None),
             ("@example.org", None),
             ("a@localhost", None),
@@ -181,10 +147,7 @@ mod tests {
 
     #[test]
     fn names() {
-        assert_eq!(
-            name("name", "  Ama Mensah ", MAX_NAME_LEN).unwrap(),
-            "Ama Mensah"
-        );
+        assert_eq!(name("name", "  Ama Mensah ", MAX_NAME_LEN).unwrap(), "Ama Mensah");
         assert!(name("name", "   ", MAX_NAME_LEN).is_err());
         assert!(name("name", "bell\u{7}", MAX_NAME_LEN).is_err());
         assert!(name("name", &"é".repeat(MAX_NAME_LEN), MAX_NAME_LEN).is_ok());

@@ -4,9 +4,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 fn names(engine: &str) -> BTreeSet<String> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../migrations")
-        .join(engine);
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../migrations").join(engine);
     std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("read {}: {e}", dir.display()))
         .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
@@ -18,10 +16,7 @@ fn both_engines_have_the_same_migrations() {
     let sqlite = names("sqlite");
     let postgres = names("postgres");
     assert!(!sqlite.is_empty());
-    assert_eq!(
-        sqlite, postgres,
-        "every migration must exist for both engines under the same name"
-    );
+    assert_eq!(sqlite, postgres, "every migration must exist for both engines under the same name");
     for (i, name) in sqlite.iter().enumerate() {
         let expected = format!("{:04}_", i + 1);
         assert!(
@@ -39,10 +34,7 @@ fn both_engines_create_the_same_tables_and_columns() {
     for name in names("sqlite") {
         let read = |engine: &str| {
             std::fs::read_to_string(
-                Path::new(env!("CARGO_MANIFEST_DIR"))
-                    .join("../../migrations")
-                    .join(engine)
-                    .join(&name),
+                Path::new(env!("CARGO_MANIFEST_DIR")).join("../../migrations").join(engine).join(&name),
             )
             .unwrap()
         };

@@ -18,35 +18,15 @@ fn learner(email: &str) -> NewUser {
 async fn users_are_created_found_and_authenticated() {
     for t in TestDb::all("store").await {
         let db = &t.db;
-        let created = accounts::create_user(
-            db,
-            NewUser {
-                email: " Ama@Example.ORG ".into(),
-                ..learner("")
-            },
-        )
-        .await
-        .unwrap();
-        assert_eq!(
-            created.user.email, "ama@example.org",
-            "e-mails are stored lower-case"
-        );
+        let created =
+            accounts::create_user(db, NewUser { email: " Ama@Example.ORG ".into(), ..learner("") }).await.unwrap();
+        assert_eq!(created.user.email, "ama@example.org", "e-mails are stored lower-case");
         assert!(created.generated_password.is_none());
 
-        let found = accounts::find_by_email(db, "AMA@example.org")
-            .await
-            .unwrap()
-            .expect("found by e-mail, any case");
-        assert_eq!(
-            found,
-            created.user,
-            "{:?}: a user reads back exactly as written",
-            db.engine()
-        );
+        let found = accounts::find_by_email(db, "AMA@example.org").await.unwrap().expect("found by e-mail, any case");
+        assert_eq!(found, created.user, "{:?}: a user reads back exactly as written", db.engine());
 
-        let logged_in = accounts::authenticate(db, "ama@example.org", "a good password")
-            .await
-            .unwrap();
+        let logged_in = accounts::authenticate(db, "ama@example.org", "a good password").await.unwrap();
         assert!(logged_in.last_login_at.is_some());
         assert!(matches!(
             accounts::authenticate(db, "ama@example.org", "wrong password").await,
@@ -57,14 +37,8 @@ async fn users_are_created_found_and_authenticated() {
             Err(AccountError::BadCredentials)
         ));
 
-        accounts::set_password(db, &found.id, "another good one")
-            .await
-            .unwrap();
-        assert!(
-            accounts::authenticate(db, "ama@example.org", "another good one")
-                .await
-                .is_ok()
-        );
+        accounts::set_password(db, &found.id, "another good one").await.unwrap();
+        assert!(accounts::authenticate(db, "ama@example.org", "another good one").await.is_ok());
         assert!(matches!(
             accounts::authenticate(db, "ama@example.org", "a good password").await,
             Err(AccountError::BadCredentials)
@@ -76,40 +50,23 @@ async fn users_are_created_found_and_authenticated() {
 async fn duplicate_and_invalid_users_change_nothing() {
     for t in TestDb::all("store").await {
         let db = &t.db;
-        accounts::create_user(db, learner("kofi@example.org"))
-            .await
-            .unwrap();
+        accounts::create_user(db, learner("kofi@example.org")).await.unwrap();
         let again = accounts::create_user(db, learner("KOFI@example.org")).await;
-        assert!(
-            matches!(again, Err(AccountError::EmailTaken(ref e)) if e == "kofi@example.org"),
-            "{again:?}"
-        );
-        let short = accounts::create_user(
-            db,
-            NewUser {
-                password: Some("short".into()),
-                ..learner("short@example.org")
-            },
-        )
-        .await;
+        assert!(matches!(again, Err(AccountError::EmailTaken(ref e)) if e == "kofi@example.org"), "{again:?}");
+        let short =
+            accounts::create_user(db, NewUser { password: Some("short".into()), ..learner("short@example.org") }).await;
         assert!(matches!(short, Err(AccountError::Invalid(ref i)) if i.field == "password"));
         let bad_email = accounts::create_user(db, learner("not-an-email")).await;
         assert!(matches!(bad_email, Err(AccountError::Invalid(ref i)) if i.field == "email"));
         // A membership in a missing institute fails the whole creation, user row included.
         let orphan = accounts::create_user(
             db,
-            NewUser {
-                organisation_id: Some("missing".into()),
-                ..learner("orphan@example.org")
-            },
+            NewUser { organisation_id: Some("missing".into()), ..learner("orphan@example.org") },
         )
         .await;
         assert!(orphan.is_err());
         assert!(
-            accounts::find_by_email(db, "orphan@example.org")
-                .await
-                .unwrap()
-                .is_none(),
+            accounts::find_by_email(db, "orphan@example.org").await.unwrap().is_none(),
             "no partial account is kept"
         );
         assert_eq!(accounts::count_users(db).await.unwrap(), 1);
@@ -119,21 +76,10 @@ async fn duplicate_and_invalid_users_change_nothing() {
 #[tokio::test]
 async fn generated_passwords_work_once_shown() {
     for t in TestDb::all("store").await {
-        let created = accounts::create_user(
-            &t.db,
-            NewUser {
-                password: None,
-                ..learner("gen@example.org")
-            },
-        )
-        .await
-        .unwrap();
-        let password = created
-            .generated_password
-            .expect("a password is generated when none is given");
-        assert!(accounts::authenticate(&t.db, "gen@example.org", &password)
-            .await
-            .is_ok());
+        let created =
+            accounts::create_user(&t.db, NewUser { password: None, ..learner("gen@example.org") }).await.unwrap();
+        let password = created.generated_password.expect("a password is generated when none is given");
+        assert!(accounts::authenticate(&t.db, "gen@example.org", &password).await.is_ok());
     }
 }
 
@@ -141,42 +87,18 @@ async fn generated_passwords_work_once_shown() {
 async fn institutes_and_memberships() {
     for t in TestDb::all("store").await {
         let db = &t.db;
-        let org =
-            organisations::create(db, "ghana-ipa", "Ghana Institute of Public Administration")
+        let org = organisations::create(db, "ghana-ipa", "Ghana Institute of Public Administration").await.unwrap();
+        assert!(matches!(organisations::create(db, "ghana-ipa", "Other").await, Err(OrganisationError::SlugTaken(_))));
+        assert!(matches!(organisations::create(db, "Bad Slug", "Other").await, Err(OrganisationError::Invalid(_))));
+        assert_eq!(organisations::get_by_slug(db, "ghana-ipa").await.unwrap(), org);
+        assert!(matches!(organisations::get_by_slug(db, "nope").await, Err(OrganisationError::NotFound(_))));
+
+        let member =
+            accounts::create_user(db, NewUser { organisation_id: Some(org.id.clone()), ..learner("m@example.org") })
                 .await
                 .unwrap();
-        assert!(matches!(
-            organisations::create(db, "ghana-ipa", "Other").await,
-            Err(OrganisationError::SlugTaken(_))
-        ));
-        assert!(matches!(
-            organisations::create(db, "Bad Slug", "Other").await,
-            Err(OrganisationError::Invalid(_))
-        ));
-        assert_eq!(
-            organisations::get_by_slug(db, "ghana-ipa").await.unwrap(),
-            org
-        );
-        assert!(matches!(
-            organisations::get_by_slug(db, "nope").await,
-            Err(OrganisationError::NotFound(_))
-        ));
-
-        let member = accounts::create_user(
-            db,
-            NewUser {
-                organisation_id: Some(org.id.clone()),
-                ..learner("m@example.org")
-            },
-        )
-        .await
-        .unwrap();
-        let outsider = accounts::create_user(db, learner("o@example.org"))
-            .await
-            .unwrap();
-        organisations::add_member(db, &org.id, &member.user.id)
-            .await
-            .expect("adding twice is harmless");
+        let outsider = accounts::create_user(db, learner("o@example.org")).await.unwrap();
+        organisations::add_member(db, &org.id, &member.user.id).await.expect("adding twice is harmless");
         assert!(matches!(
             organisations::add_member(db, &org.id, "missing-user").await,
             Err(OrganisationError::UserNotFound)
@@ -185,63 +107,33 @@ async fn institutes_and_memberships() {
         let listed = organisations::list(db).await.unwrap();
         assert_eq!(listed.len(), 1);
         assert_eq!(listed[0].member_count, 1);
-        assert_eq!(
-            accounts::organisation_ids(db, &member.user.id)
-                .await
-                .unwrap(),
-            vec![org.id.clone()]
-        );
-        assert_eq!(
-            organisations::of_user(db, &member.user.id).await.unwrap(),
-            vec![org.clone()]
-        );
+        assert_eq!(accounts::organisation_ids(db, &member.user.id).await.unwrap(), vec![org.id.clone()]);
+        assert_eq!(organisations::of_user(db, &member.user.id).await.unwrap(), vec![org.clone()]);
 
         let in_org = accounts::list_users(
             db,
-            &UserFilter {
-                organisation_id: Some(org.id.clone()),
-                ..Default::default()
-            },
+            &UserFilter { organisation_id: Some(org.id.clone()), ..Default::default() },
             0,
             50,
         )
         .await
         .unwrap();
-        assert_eq!(
-            in_org
-                .items
-                .iter()
-                .map(|u| u.id.as_str())
-                .collect::<Vec<_>>(),
-            vec![member.user.id.as_str()]
-        );
+        assert_eq!(in_org.items.iter().map(|u| u.id.as_str()).collect::<Vec<_>>(), vec![member.user.id.as_str()]);
         let scoped = accounts::list_users(
             db,
-            &UserFilter {
-                within_organisations: Some(vec![org.id.clone()]),
-                ..Default::default()
-            },
+            &UserFilter { within_organisations: Some(vec![org.id.clone()]), ..Default::default() },
             0,
             50,
         )
         .await
         .unwrap();
         assert_eq!(scoped.total, 1);
-        let nothing = accounts::list_users(
-            db,
-            &UserFilter {
-                within_organisations: Some(vec![]),
-                ..Default::default()
-            },
-            0,
-            50,
-        )
-        .await
-        .unwrap();
+        let nothing =
+            accounts::list_users(db, &UserFilter { within_organisations: Some(vec![]), ..Default::default() }, 0, 50)
+                .await
+                .unwrap();
         assert_eq!(nothing.total, 0, "an empty scope lists nobody");
-        let all = accounts::list_users(db, &UserFilter::default(), 0, 50)
-            .await
-            .unwrap();
+        let all = accounts::list_users(db, &UserFilter::default(), 0, 50).await.unwrap();
         assert_eq!(all.total, 2);
         assert!(all.items.iter().any(|u| u.id == outsider.user.id));
     }
@@ -254,58 +146,30 @@ async fn user_listing_filters_and_pages() {
         for i in 0..5 {
             accounts::create_user(
                 db,
-                NewUser {
-                    name: format!("Learner {i}"),
-                    ..learner(&format!("l{i}@example.org"))
-                },
+                NewUser { name: format!("Learner {i}"), ..learner(&format!("l{i}@example.org")) },
             )
             .await
             .unwrap();
         }
         accounts::create_user(
             db,
-            NewUser {
-                role: Role::Instructor,
-                name: "Efua Teacher".into(),
-                ..learner("efua@example.org")
-            },
+            NewUser { role: Role::Instructor, name: "Efua Teacher".into(), ..learner("efua@example.org") },
         )
         .await
         .unwrap();
-        let page = accounts::list_users(db, &UserFilter::default(), 2, 2)
-            .await
-            .unwrap();
-        assert_eq!(
-            (page.items.len(), page.total, page.offset, page.limit),
-            (2, 6, 2, 2)
-        );
-        let instructors = accounts::list_users(
-            db,
-            &UserFilter {
-                role: Some(Role::Instructor),
-                ..Default::default()
-            },
-            0,
-            50,
-        )
-        .await
-        .unwrap();
+        let page = accounts::list_users(db, &UserFilter::default(), 2, 2).await.unwrap();
+        assert_eq!((page.items.len(), page.total, page.offset, page.limit), (2, 6, 2, 2));
+        let instructors =
+            accounts::list_users(db, &UserFilter { role: Some(Role::Instructor), ..Default::default() }, 0, 50)
+                .await
+                .unwrap();
         assert_eq!(instructors.total, 1);
-        let search = accounts::list_users(
-            db,
-            &UserFilter {
-                search: Some("TEACH".into()),
-                ..Default::default()
-            },
-            0,
-            50,
-        )
-        .await
-        .unwrap();
+        let search =
+            accounts::list_users(db, &UserFilter { search: Some("TEACH".into()), ..Default::default() }, 0, 50)
+                .await
+                .unwrap();
         assert_eq!(search.items[0].email, "efua@example.org");
-        let huge = accounts::list_users(db, &UserFilter::default(), 0, 1_000_000)
-            .await
-            .unwrap();
+        let huge = accounts::list_users(db, &UserFilter::default(), 0, 1_000_000).await.unwrap();
         assert_eq!(huge.limit, accounts::MAX_PAGE_SIZE, "page sizes are capped");
     }
 }
@@ -314,70 +178,36 @@ async fn user_listing_filters_and_pages() {
 async fn api_tokens_create_list_revoke() {
     for t in TestDb::all("store").await {
         let db = &t.db;
-        let user = accounts::create_user(db, learner("t@example.org"))
-            .await
-            .unwrap()
-            .user;
-        let other = accounts::create_user(db, learner("u@example.org"))
-            .await
-            .unwrap()
-            .user;
-        let created = tokens::create(db, &user.id, "reporting script")
-            .await
-            .unwrap();
+        let user = accounts::create_user(db, learner("t@example.org")).await.unwrap().user;
+        let other = accounts::create_user(db, learner("u@example.org")).await.unwrap().user;
+        let created = tokens::create(db, &user.id, "reporting script").await.unwrap();
         assert!(created.secret.starts_with(tokens::TOKEN_PREFIX));
         assert!(created.secret.starts_with(&created.token.prefix));
 
-        let who = tokens::authenticate(db, &created.secret)
-            .await
-            .unwrap()
-            .expect("a fresh token authenticates");
+        let who = tokens::authenticate(db, &created.secret).await.unwrap().expect("a fresh token authenticates");
         assert_eq!(who.id, user.id);
-        assert!(tokens::authenticate(db, "cairn_not-a-real-token")
-            .await
-            .unwrap()
-            .is_none());
+        assert!(tokens::authenticate(db, "cairn_not-a-real-token").await.unwrap().is_none());
         assert!(tokens::authenticate(db, "garbage").await.unwrap().is_none());
 
         let listed = tokens::list(db, &user.id).await.unwrap();
         assert_eq!(listed.len(), 1);
         assert!(listed[0].last_used_at.is_some(), "use is recorded");
         assert!(
-            matches!(
-                tokens::revoke(db, &other.id, &created.token.id).await,
-                Err(AccountError::NotFound)
-            ),
+            matches!(tokens::revoke(db, &other.id, &created.token.id).await, Err(AccountError::NotFound)),
             "only the owner revokes"
         );
-        tokens::revoke(db, &user.id, &created.token.id)
-            .await
-            .unwrap();
-        tokens::revoke(db, &user.id, &created.token.id)
-            .await
-            .expect("revoking twice is harmless");
-        assert!(
-            tokens::authenticate(db, &created.secret)
-                .await
-                .unwrap()
-                .is_none(),
-            "a revoked token is refused"
-        );
-        assert!(tokens::list(db, &user.id).await.unwrap()[0]
-            .revoked_at
-            .is_some());
-        assert!(
-            tokens::create(db, &user.id, "  ").await.is_err(),
-            "a token needs a name"
-        );
+        tokens::revoke(db, &user.id, &created.token.id).await.unwrap();
+        tokens::revoke(db, &user.id, &created.token.id).await.expect("revoking twice is harmless");
+        assert!(tokens::authenticate(db, &created.secret).await.unwrap().is_none(), "a revoked token is refused");
+        assert!(tokens::list(db, &user.id).await.unwrap()[0].revoked_at.is_some());
+        assert!(tokens::create(db, &user.id, "  ").await.is_err(), "a token needs a name");
     }
 }
 
 #[tokio::test]
 async fn migrations_are_idempotent() {
     for t in TestDb::all("store").await {
-        t.db.migrate()
-            .await
-            .expect("running migrations again is a no-op");
+        t.db.migrate().await.expect("running migrations again is a no-op");
         t.db.ping().await.unwrap();
     }
 }

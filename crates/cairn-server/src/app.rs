@@ -40,20 +40,10 @@ impl AppState {
             None => None,
         };
         let (sessions, limiter) = match &redis {
-            Some(link) => (
-                SessionStore::Redis(link.clone()),
-                RateLimiter::Redis(link.clone()),
-            ),
+            Some(link) => (SessionStore::Redis(link.clone()), RateLimiter::Redis(link.clone())),
             None => (SessionStore::memory(), RateLimiter::memory()),
         };
-        Ok(Arc::new(AppState {
-            templates: Templates::load()?,
-            config,
-            db,
-            sessions,
-            limiter,
-            redis,
-        }))
+        Ok(Arc::new(AppState { templates: Templates::load()?, config, db, sessions, limiter, redis }))
     }
 
     /// Opens the configured database, runs migrations and builds the state.
@@ -100,23 +90,19 @@ pub fn build(state: Arc<AppState>) -> impl Endpoint<Output = Response> {
         .at("/readyz", get(readyz))
         .nest(
             "/",
-            pages::routes()
-                .around(move |ep, req| middleware::limit_body(ep, req, limit))
-                .catch_all_error(move |err: poem::Error| {
+            pages::routes().around(move |ep, req| middleware::limit_body(ep, req, limit)).catch_all_error(
+                move |err: poem::Error| {
                     let state = page_state.clone();
                     async move { pages::error_page(&state, err) }
-                }),
+                },
+            ),
         )
         .with(CookieJarManager::new())
         .data(state)
         .around(middleware::security_headers)
         .with(CatchPanic::new().with_handler(|_| {
-            HttpError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "something went wrong on our side",
-            )
-            .body_response()
+            HttpError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "something went wrong on our side")
+                .body_response()
         }))
         .around(middleware::request_id)
 }
@@ -135,9 +121,7 @@ impl HttpError {
     pub fn body_response(&self) -> Response {
         let mut response = Json(self.body()).with_status(self.status).into_response();
         if let Some(secs) = self.retry_after {
-            response
-                .headers_mut()
-                .insert(poem::http::header::RETRY_AFTER, secs.into());
+            response.headers_mut().insert(poem::http::header::RETRY_AFTER, secs.into());
         }
         response
     }
@@ -172,13 +156,11 @@ async fn readyz(state: poem::web::Data<&Arc<AppState>>) -> Response {
         },
     };
     let ready = database["status"] == "ok" && redis["status"] != "error";
-    let status = if ready {
-        StatusCode::OK
-    } else {
-        StatusCode::SERVICE_UNAVAILABLE
-    };
+    let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     if !ready {
         tracing::warn!(%database, %redis, "not ready");
     }
-    Json(json!({ "status": if ready { "ready" } else { "unavailable" }, "database": database, "redis": redis })).with_status(status).into_response()
+    Json(json!({ "status": if ready { "ready" } else { "unavailable" }, "database": database, "redis": redis }))
+        .with_status(status)
+        .into_response()
 }

@@ -18,11 +18,7 @@ pub struct Actor {
 impl Actor {
     pub async fn for_user(state: &AppState, user: User) -> Result<Actor, HttpError> {
         let organisation_ids = accounts::organisation_ids(&state.db, &user.id).await?;
-        let principal = Principal {
-            user_id: user.id.clone(),
-            role: user.role,
-            organisation_ids,
-        };
+        let principal = Principal { user_id: user.id.clone(), role: user.role, organisation_ids };
         Ok(Actor { user, principal })
     }
 }
@@ -55,15 +51,8 @@ pub async fn from_cookies(state: &AppState, jar: &CookieJar) -> Result<Option<Ac
 }
 
 /// Starts a session for `user` and sets its cookie.
-pub async fn start_session(
-    state: &AppState,
-    jar: &CookieJar,
-    user: &User,
-) -> Result<(), HttpError> {
-    let data = SessionData {
-        user_id: user.id.clone(),
-        created_at: time::OffsetDateTime::now_utc().unix_timestamp(),
-    };
+pub async fn start_session(state: &AppState, jar: &CookieJar, user: &User) -> Result<(), HttpError> {
+    let data = SessionData { user_id: user.id.clone(), created_at: time::OffsetDateTime::now_utc().unix_timestamp() };
     let token = state.sessions.create(data, state.session_ttl()).await?;
     let mut cookie = Cookie::new_with_str(SESSION_COOKIE, token);
     cookie.set_path("/");

@@ -20,11 +20,7 @@ pub const DEMO_MANAGER_EMAIL: &str = "manager@demo.cairn.local";
 
 /// Creates the first admin when there are no accounts at all. Returns the credential to
 /// print, or `None` when accounts already exist.
-pub async fn ensure_admin(
-    db: &Db,
-    email: &str,
-    password: Option<&str>,
-) -> anyhow::Result<Option<Credential>> {
+pub async fn ensure_admin(db: &Db, email: &str, password: Option<&str>) -> anyhow::Result<Option<Credential>> {
     if accounts::count_users(db).await? > 0 {
         return Ok(None);
     }
@@ -39,11 +35,7 @@ pub async fn ensure_admin(
         },
     )
     .await?;
-    Ok(Some(Credential {
-        role: Role::Admin,
-        email: created.user.email,
-        password: created.generated_password,
-    }))
+    Ok(Some(Credential { role: Role::Admin, email: created.user.email, password: created.generated_password }))
 }
 
 /// Creates the demo institute and its manager, instructor and learner when missing.
@@ -51,14 +43,7 @@ pub async fn ensure_admin(
 pub async fn ensure_demo(db: &Db) -> anyhow::Result<Vec<Credential>> {
     let org = match organisations::find_by_slug(db, DEMO_INSTITUTE_SLUG).await? {
         Some(org) => org,
-        None => {
-            organisations::create(
-                db,
-                DEMO_INSTITUTE_SLUG,
-                "Demo Institute of Public Administration",
-            )
-            .await?
-        }
+        None => organisations::create(db, DEMO_INSTITUTE_SLUG, "Demo Institute of Public Administration").await?,
     };
     let people = [
         (Role::Manager, DEMO_MANAGER_EMAIL, "Mariam Diallo"),
@@ -81,30 +66,17 @@ pub async fn ensure_demo(db: &Db) -> anyhow::Result<Vec<Credential>> {
             },
         )
         .await?;
-        credentials.push(Credential {
-            role,
-            email: created.user.email,
-            password: created.generated_password,
-        });
+        credentials.push(Credential { role, email: created.user.email, password: created.generated_password });
     }
     Ok(credentials)
 }
 
 /// The block printed on the terminal after start-up.
 pub fn render_credentials(credentials: &[Credential]) -> String {
-    let mut out =
-        String::from("\n  One-time credentials (shown only now; change them under Account):\n");
+    let mut out = String::from("\n  One-time credentials (shown only now; change them under Account):\n");
     for c in credentials {
-        let password = c
-            .password
-            .as_deref()
-            .unwrap_or("(the password you configured)");
-        out.push_str(&format!(
-            "    {:<18} {:<32} {}\n",
-            c.role.label(),
-            c.email,
-            password
-        ));
+        let password = c.password.as_deref().unwrap_or("(the password you configured)");
+        out.push_str(&format!("    {:<18} {:<32} {}\n", c.role.label(), c.email, password));
     }
     out
 }

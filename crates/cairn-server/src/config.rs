@@ -13,18 +13,11 @@ use serde::Deserialize;
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("could not read {path}: {source}")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Read { path: PathBuf, source: std::io::Error },
     #[error("{path} is not valid TOML: {message}")]
     Toml { path: PathBuf, message: String },
     #[error("environment variable {name}={value:?} is invalid: {reason}")]
-    Env {
-        name: &'static str,
-        value: String,
-        reason: String,
-    },
+    Env { name: &'static str, value: String, reason: String },
 }
 
 /// All settings of a Cairn node.
@@ -91,22 +84,13 @@ impl Default for Config {
 impl Config {
     /// Loads defaults, then `path` (or `./cairn.toml` when it exists), then the environment.
     pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
-        let explicit = path
-            .map(Path::to_path_buf)
-            .or_else(|| std::env::var_os("CAIRN_CONFIG").map(PathBuf::from));
-        let file = explicit
-            .clone()
-            .or_else(|| Some(PathBuf::from("cairn.toml")).filter(|p| p.exists()));
+        let explicit = path.map(Path::to_path_buf).or_else(|| std::env::var_os("CAIRN_CONFIG").map(PathBuf::from));
+        let file = explicit.clone().or_else(|| Some(PathBuf::from("cairn.toml")).filter(|p| p.exists()));
         let mut config = match file {
             Some(path) => {
-                let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read {
-                    path: path.clone(),
-                    source,
-                })?;
-                toml::from_str(&text).map_err(|e| ConfigError::Toml {
-                    path,
-                    message: e.to_string(),
-                })?
+                let text = std::fs::read_to_string(&path)
+                    .map_err(|source| ConfigError::Read { path: path.clone(), source })?;
+                toml::from_str(&text).map_err(|e| ConfigError::Toml { path, message: e.to_string() })?
             }
             None => Config::default(),
         };
@@ -120,11 +104,7 @@ impl Config {
         where
             T::Err: std::fmt::Display,
         {
-            value.trim().parse().map_err(|e: T::Err| ConfigError::Env {
-                name,
-                value,
-                reason: e.to_string(),
-            })
+            value.trim().parse().map_err(|e: T::Err| ConfigError::Env { name, value, reason: e.to_string() })
         }
         let get = |name: &str| get(name).filter(|v| !v.is_empty());
         if let Some(v) = get("CAIRN_BIND") {
@@ -190,9 +170,7 @@ impl Config {
 
     /// The database URL in effect: the configured one or SQLite under the data folder.
     pub fn effective_database_url(&self) -> String {
-        self.database_url
-            .clone()
-            .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("cairn.db").display()))
+        self.database_url.clone().unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("cairn.db").display()))
     }
 
     /// Whether cookies must carry `Secure`: only when users reach Cairn over HTTPS.
@@ -207,10 +185,7 @@ impl Config {
             self.bind,
             self.data_dir.display(),
             redact_url(&self.effective_database_url()),
-            self.redis_url
-                .as_deref()
-                .map(redact_url)
-                .unwrap_or_else(|| "off (in-process sessions)".into())
+            self.redis_url.as_deref().map(redact_url).unwrap_or_else(|| "off (in-process sessions)".into())
         )
     }
 }
@@ -229,19 +204,13 @@ mod tests {
 
     #[test]
     fn environment_overrides_file_values() {
-        let mut c: Config =
-            toml::from_str("bind = \"0.0.0.0:9000\"\nredis_url = \"redis://file\"\n").unwrap();
+        let mut c: Config = toml::from_str("bind = \"0.0.0.0:9000\"\nredis_url = \"redis://file\"\n").unwrap();
         let env = [
             ("CAIRN_REDIS_URL", "redis://env"),
             ("CAIRN_DATA_DIR", "/srv/cairn"),
             ("CAIRN_PUBLIC_URL", "https://learn.example.org"),
         ];
-        c.apply_env(|name| {
-            env.iter()
-                .find(|(n, _)| *n == name)
-                .map(|(_, v)| v.to_string())
-        })
-        .unwrap();
+        c.apply_env(|name| env.iter().find(|(n, _)| *n == name).map(|(_, v)| v.to_string())).unwrap();
         assert_eq!(c.bind.to_string(), "0.0.0.0:9000");
         assert_eq!(c.redis_url.as_deref(), Some("redis://env"));
         assert_eq!(c.effective_database_url(), "sqlite:///srv/cairn/cairn.db");
@@ -251,22 +220,14 @@ mod tests {
     #[test]
     fn bad_values_are_named() {
         let mut c = Config::default();
-        let err = c
-            .apply_env(|name| (name == "CAIRN_BIND").then(|| "not-an-address".to_string()))
-            .unwrap_err();
+        let err = c.apply_env(|name| (name == "CAIRN_BIND").then(|| "not-an-address".to_string())).unwrap_err();
         assert!(err.to_string().contains("CAIRN_BIND"), "{err}");
-        assert!(
-            toml::from_str::<Config>("unknown_setting = 1").is_err(),
-            "typos in cairn.toml are refused"
-        );
+        assert!(toml::from_str::<Config>("unknown_setting = 1").is_err(), "typos in cairn.toml are refused");
     }
 
     #[test]
     fn description_hides_passwords() {
-        let c = Config {
-            database_url: Some("postgres://cairn:hunter2@db/cairn".into()),
-            ..Config::default()
-        };
+        let c = Config { database_url: Some("postgres://cairn:hunter2@db/cairn".into()), ..Config::default() };
         assert!(!c.describe().contains("hunter2"));
     }
 }

@@ -51,6 +51,24 @@ enum Command {
     },
     /// Print the OpenAPI document of the HTTP API.
     Openapi,
+    /// Work with course packages (SCORM 1.2 and 2004).
+    Package {
+        #[command(subcommand)]
+        command: PackageCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum PackageCommand {
+    /// Check a package without a database: standard, edition, item tree, launch URLs,
+    /// warnings and errors. Exits 0 when it can be imported, 1 when it must be refused.
+    Inspect {
+        /// The package (.zip).
+        file: PathBuf,
+        /// Print the documented JSON report (docs/package-inspect.md) instead of text.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -88,13 +106,10 @@ enum OrgCommand {
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     init_logging();
-    let mut config = Config::load(cli.config.as_deref())?;
+    let load_config = || Config::load(cli.config.as_deref());
     match cli.command {
-        Command::Serve {
-            bind,
-            data_dir,
-            demo,
-        } => {
+        Command::Serve { bind, data_dir, demo } => {
+            let mut config = load_config()?;
             if let Some(bind) = bind {
                 config.bind = bind;
             }
@@ -104,85 +119,62 @@ async fn main() -> anyhow::Result<()> {
             serve(config, demo).await
         }
         Command::Migrate => {
-            AppState::open(config).await?;
+            AppState::open(load_config()?).await?;
             println!("Database is up to date.");
             Ok(())
         }
-        Command::User {
-            command:
-                UserCommand::Add {
-                    email,
-                    name,
-                    role,
-                    org,
-                    password_stdin,
-                },
-        } => {
-            let state = AppState::open(config).await?;
+        Command::User { command: UserCommand::Add { email, name, role, org, password_stdin } } => {
+            let state = AppState::open(load_config()?).await?;
             let role: Role = role.parse()?;
             let organisation_id = match org {
                 Some(slug) => Some(organisations::get_by_slug(&state.db, &slug).await?.id),
                 None => None,
             };
-            let password = if password_stdin {
-                Some(read_password_from_stdin()?)
-            } else {
-                None
-            };
-            let created = accounts::create_user(
-                &state.db,
-                NewUser {
-                    email,
-                    name,
-                    role,
-                    password,
-                    organisation_id,
-                },
-            )
-            .await?;
-            println!(
-                "Created {} account {} ({})",
-                role.label().to_lowercase(),
-                created.user.email,
-                created.user.id
-            );
+            let password = if password_stdin { Some(read_password_from_stdin()?) } else { None };
+            let created =
+                accounts::create_user(&state.db, NewUser { email, name, role, password, organisation_id }).await?;
+            println!("Created {} account {} ({})", role.label().to_lowercase(), created.user.email, created.user.id);
             if let Some(password) = created.generated_password {
                 println!("Password (shown only now): {password}");
             }
             Ok(())
         }
-        Command::Org {
-            command: OrgCommand::Add { slug, name },
-        } => {
-            let state = AppState::open(config).await?;
+        Command::Org { command: OrgCommand::Add { slug, name } } => {
+            let state = AppState::open(load_config()?).await?;
             let org = organisations::create(&state.db, &slug, &name).await?;
             println!("Created institute {} ({})", org.slug, org.id);
             Ok(())
         }
         Command::Openapi => {
-            let state = AppState::open(Config {
-                database_url: Some("sqlite::memory:".into()),
-                ..config
-            })
-            .await?;
-            println!("{}", cairn_server::api::spec_json(&state));
+            let config = Config { database_url: Some("sqlite::memory:".into()), ..load_config()? };
+            println!("{}", cairn_server::api::spec_json(&AppState::open(config).await?));
             Ok(())
+        }
+        // Inspecting a package needs no configuration or database.
+        Command::Package { command: PackageCommand::Inspect { file, json } } => {
+            std::process::exit(inspect_package(&file, json)?)
         }
     }
 }
 
+/// Prints the inspection of `file` and returns the process exit code.
+fn inspect_package(file: &std::path::Path, json: bool) -> anyhow::Result<i32> {
+    let reader = std::fs::File::open(file).with_context(|| format!("could not open {}", file.display()))?;
+    let inspection = cairn_scorm::inspect(std::io::BufReader::new(reader), &cairn_scorm::Limits::default());
+    if json {
+        println!("{}", serde_json::to_string_pretty(&inspection)?);
+    } else {
+        print!("{}", inspection.render_text());
+    }
+    Ok(if inspection.is_importable() { 0 } else { 1 })
+}
+
 async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     tracing::info!(config = %config.describe(), "starting Cairn");
-    let state = AppState::open(config.clone())
-        .await
-        .context("could not start Cairn")?;
+    let state = AppState::open(config.clone()).await.context("could not start Cairn")?;
     let mut credentials = Vec::new();
-    if let Some(admin) = bootstrap::ensure_admin(
-        &state.db,
-        &config.admin_email,
-        config.admin_password.as_deref(),
-    )
-    .await?
+    if let Some(admin) =
+        bootstrap::ensure_admin(&state.db, &config.admin_email, config.admin_password.as_deref()).await?
     {
         credentials.push(admin);
     }
@@ -196,11 +188,7 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         println!("{}", bootstrap::render_credentials(&credentials));
     }
     Server::new(listener)
-        .run_with_graceful_shutdown(
-            app,
-            shutdown_signal(),
-            Some(std::time::Duration::from_secs(10)),
-        )
+        .run_with_graceful_shutdown(app, shutdown_signal(), Some(std::time::Duration::from_secs(10)))
         .await?;
     state.db.close().await;
     tracing::info!("stopped");
@@ -243,8 +231,5 @@ fn read_password_from_stdin() -> anyhow::Result<String> {
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("CAIRN_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
 }

@@ -39,12 +39,7 @@ impl RateLimiter {
     }
 
     /// Counts one attempt under `key` and says whether it is within `limit` per `window`.
-    pub async fn hit(
-        &self,
-        key: &str,
-        limit: u32,
-        window: Duration,
-    ) -> Result<Decision, RedisUnavailable> {
+    pub async fn hit(&self, key: &str, limit: u32, window: Duration) -> Result<Decision, RedisUnavailable> {
         let (count, remaining) = match self {
             RateLimiter::Memory(map) => {
                 let mut map = map.lock().await;
@@ -63,19 +58,11 @@ impl RateLimiter {
                 static SCRIPT: std::sync::OnceLock<redis::Script> = std::sync::OnceLock::new();
                 let script = SCRIPT.get_or_init(|| redis::Script::new(REDIS_HIT));
                 let full_key = link.key(&["ratelimit", key]);
-                let (count, ttl): (u64, i64) = link
-                    .eval(script, &[&full_key], &[window.as_secs().max(1)])
-                    .await?;
+                let (count, ttl): (u64, i64) = link.eval(script, &[&full_key], &[window.as_secs().max(1)]).await?;
                 (count, Duration::from_secs(ttl.max(1) as u64))
             }
         };
-        Ok(if count > u64::from(limit) {
-            Decision::Limited {
-                retry_after: remaining,
-            }
-        } else {
-            Decision::Allowed
-        })
+        Ok(if count > u64::from(limit) { Decision::Limited { retry_after: remaining } } else { Decision::Allowed })
     }
 }
 
@@ -88,25 +75,11 @@ mod tests {
         let limiter = RateLimiter::memory();
         let window = Duration::from_millis(200);
         for _ in 0..3 {
-            assert_eq!(
-                limiter.hit("a", 3, window).await.unwrap(),
-                Decision::Allowed
-            );
+            assert_eq!(limiter.hit("a", 3, window).await.unwrap(), Decision::Allowed);
         }
-        assert!(matches!(
-            limiter.hit("a", 3, window).await.unwrap(),
-            Decision::Limited { .. }
-        ));
-        assert_eq!(
-            limiter.hit("b", 3, window).await.unwrap(),
-            Decision::Allowed,
-            "keys are independent"
-        );
+        assert!(matches!(limiter.hit("a", 3, window).await.unwrap(), Decision::Limited { .. }));
+        assert_eq!(limiter.hit("b", 3, window).await.unwrap(), Decision::Allowed, "keys are independent");
         tokio::time::sleep(window + Duration::from_millis(20)).await;
-        assert_eq!(
-            limiter.hit("a", 3, window).await.unwrap(),
-            Decision::Allowed,
-            "a new window starts afresh"
-        );
+        assert_eq!(limiter.hit("a", 3, window).await.unwrap(), Decision::Allowed, "a new window starts afresh");
     }
 }

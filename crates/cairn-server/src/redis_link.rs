@@ -28,11 +28,7 @@ impl RedisLink {
     /// Checks the URL only; the first connection happens on first use.
     pub fn new(url: &str, prefix: &str) -> Result<RedisLink, RedisUnavailable> {
         let client = redis::Client::open(url)?;
-        Ok(RedisLink {
-            client,
-            prefix: prefix.to_string(),
-            manager: Mutex::new(None),
-        })
+        Ok(RedisLink { client, prefix: prefix.to_string(), manager: Mutex::new(None) })
     }
 
     /// The key under this deployment's prefix.
@@ -60,14 +56,9 @@ impl RedisLink {
     }
 
     /// Runs a command; on failure the error is logged with its cause and returned.
-    pub async fn run<T: redis::FromRedisValue>(
-        &self,
-        cmd: &redis::Cmd,
-    ) -> Result<T, RedisUnavailable> {
-        let mut conn = self
-            .connection()
-            .await
-            .inspect_err(|e| tracing::error!(error = %e, "Redis connection failed"))?;
+    pub async fn run<T: redis::FromRedisValue>(&self, cmd: &redis::Cmd) -> Result<T, RedisUnavailable> {
+        let mut conn =
+            self.connection().await.inspect_err(|e| tracing::error!(error = %e, "Redis connection failed"))?;
         cmd.query_async(&mut conn).await.map_err(|e| {
             tracing::error!(error = %e, "Redis command failed");
             RedisUnavailable::from(e)
@@ -81,10 +72,8 @@ impl RedisLink {
         keys: &[&str],
         args: &[u64],
     ) -> Result<T, RedisUnavailable> {
-        let mut conn = self
-            .connection()
-            .await
-            .inspect_err(|e| tracing::error!(error = %e, "Redis connection failed"))?;
+        let mut conn =
+            self.connection().await.inspect_err(|e| tracing::error!(error = %e, "Redis connection failed"))?;
         let mut invocation = script.prepare_invoke();
         for key in keys {
             invocation.key(*key);
@@ -103,9 +92,7 @@ impl RedisLink {
         if answer == "PONG" {
             Ok(())
         } else {
-            Err(RedisUnavailable(format!(
-                "unexpected PING answer {answer:?}"
-            )))
+            Err(RedisUnavailable(format!("unexpected PING answer {answer:?}")))
         }
     }
 }

@@ -41,11 +41,7 @@ impl SessionStore {
     }
 
     /// Starts a session and returns the cookie value.
-    pub async fn create(
-        &self,
-        data: SessionData,
-        ttl: Duration,
-    ) -> Result<String, RedisUnavailable> {
+    pub async fn create(&self, data: SessionData, ttl: Duration) -> Result<String, RedisUnavailable> {
         let mut bytes = [0u8; 32];
         OsRng.fill_bytes(&mut bytes);
         let token = URL_SAFE_NO_PAD.encode(bytes);
@@ -59,8 +55,7 @@ impl SessionStore {
                 map.insert(key, (data, now + ttl));
             }
             SessionStore::Redis(link) => {
-                let json =
-                    serde_json::to_string(&data).map_err(|e| RedisUnavailable(e.to_string()))?;
+                let json = serde_json::to_string(&data).map_err(|e| RedisUnavailable(e.to_string()))?;
                 let () = link
                     .run(
                         redis::cmd("SET")
@@ -76,11 +71,7 @@ impl SessionStore {
     }
 
     /// The session for a cookie value, extending its idle lifetime; `None` when unknown or expired.
-    pub async fn get(
-        &self,
-        token: &str,
-        ttl: Duration,
-    ) -> Result<Option<SessionData>, RedisUnavailable> {
+    pub async fn get(&self, token: &str, ttl: Duration) -> Result<Option<SessionData>, RedisUnavailable> {
         if token.len() > 128 {
             return Ok(None);
         }
@@ -103,12 +94,7 @@ impl SessionStore {
             }
             SessionStore::Redis(link) => {
                 let json: Option<String> = link
-                    .run(
-                        redis::cmd("GETEX")
-                            .arg(link.key(&["session", &key]))
-                            .arg("EX")
-                            .arg(ttl.as_secs().max(1)),
-                    )
+                    .run(redis::cmd("GETEX").arg(link.key(&["session", &key])).arg("EX").arg(ttl.as_secs().max(1)))
                     .await?;
                 Ok(json.and_then(|j| serde_json::from_str(&j).ok()))
             }
@@ -123,9 +109,7 @@ impl SessionStore {
                 map.lock().await.remove(&key);
             }
             SessionStore::Redis(link) => {
-                let _: i64 = link
-                    .run(redis::cmd("DEL").arg(link.key(&["session", &key])))
-                    .await?;
+                let _: i64 = link.run(redis::cmd("DEL").arg(link.key(&["session", &key]))).await?;
             }
         }
         Ok(())
@@ -133,8 +117,5 @@ impl SessionStore {
 }
 
 fn digest(token: &str) -> String {
-    Sha256::digest(token.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }

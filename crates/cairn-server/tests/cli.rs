@@ -16,10 +16,7 @@ fn cairn(data_dir: &std::path::Path) -> Command {
             command.env_remove(key);
         }
     }
-    command
-        .current_dir(data_dir)
-        .env("CAIRN_DATA_DIR", data_dir)
-        .env("CAIRN_LOG", "warn");
+    command.current_dir(data_dir).env("CAIRN_DATA_DIR", data_dir).env("CAIRN_LOG", "warn");
     command
 }
 
@@ -41,10 +38,7 @@ fn every_subcommand_has_help() {
         let text = String::from_utf8_lossy(&output.stdout);
         assert!(text.contains("Usage:"), "cairn {args:?}: {text}");
     }
-    let output = cairn(dir.path())
-        .args(["user", "add", "--help"])
-        .output()
-        .unwrap();
+    let output = cairn(dir.path()).args(["user", "add", "--help"]).output().unwrap();
     let text = String::from_utf8_lossy(&output.stdout);
     for flag in ["--email", "--name", "--role", "--org", "--password-stdin"] {
         assert!(text.contains(flag), "user add documents {flag}");
@@ -63,12 +57,7 @@ fn users_and_institutes_from_the_command_line() {
             .spawn()
             .unwrap();
         if let Some(input) = stdin {
-            child
-                .stdin
-                .take()
-                .unwrap()
-                .write_all(input.as_bytes())
-                .unwrap();
+            child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
         }
         let output = child.wait_with_output().unwrap();
         (
@@ -79,98 +68,60 @@ fn users_and_institutes_from_the_command_line() {
     };
     let (ok, out, err) = run(&["migrate"], None);
     assert!(ok, "{out}{err}");
-    assert!(
-        dir.path().join("cairn.db").exists(),
-        "the default database is SQLite under the data folder"
-    );
-    let (ok, out, err) = run(
-        &["org", "add", "--slug", "ghana-ipa", "--name", "GIMPA"],
-        None,
-    );
-    assert!(
-        ok && out.contains("Created institute ghana-ipa"),
-        "{out}{err}"
-    );
-    let (ok, _, err) = run(
-        &["org", "add", "--slug", "ghana-ipa", "--name", "Again"],
-        None,
-    );
+    assert!(dir.path().join("cairn.db").exists(), "the default database is SQLite under the data folder");
+    let (ok, out, err) = run(&["org", "add", "--slug", "ghana-ipa", "--name", "GIMPA"], None);
+    assert!(ok && out.contains("Created institute ghana-ipa"), "{out}{err}");
+    let (ok, _, err) = run(&["org", "add", "--slug", "ghana-ipa", "--name", "Again"], None);
     assert!(!ok && err.contains("already exists"), "{err}");
     let (ok, out, err) = run(
-        &[
-            "user",
-            "add",
-            "--email",
-            "kofi@example.org",
-            "--name",
-            "Kofi",
-            "--role",
-            "learner",
-            "--org",
-            "ghana-ipa",
-        ],
+        &["user", "add", "--email", "kofi@example.org", "--name", "Kofi", "--role", "learner", "--org", "ghana-ipa"],
         None,
     );
     assert!(ok, "{err}");
-    assert!(
-        out.contains("Password (shown only now): "),
-        "a password is generated and printed once: {out}"
-    );
+    assert!(out.contains("Password (shown only now): "), "a password is generated and printed once: {out}");
     let (ok, out, err) = run(
-        &[
-            "user",
-            "add",
-            "--email",
-            "ama@example.org",
-            "--name",
-            "Ama",
-            "--role",
-            "manager",
-            "--password-stdin",
-        ],
+        &["user", "add", "--email", "ama@example.org", "--name", "Ama", "--role", "manager", "--password-stdin"],
         Some("a chosen password\n"),
     );
     assert!(ok && !out.contains("Password"), "{out}{err}");
-    let (ok, _, err) = run(
-        &[
-            "user", "add", "--email", "bad", "--name", "Bad", "--role", "learner",
-        ],
-        None,
-    );
-    assert!(
-        !ok && err.contains("email"),
-        "a bad e-mail is refused with the field named: {err}"
-    );
-    let (ok, _, err) = run(
-        &[
-            "user",
-            "add",
-            "--email",
-            "x@example.org",
-            "--name",
-            "X",
-            "--role",
-            "king",
-        ],
-        None,
-    );
+    let (ok, _, err) = run(&["user", "add", "--email", "bad", "--name", "Bad", "--role", "learner"], None);
+    assert!(!ok && err.contains("email"), "a bad e-mail is refused with the field named: {err}");
+    let (ok, _, err) = run(&["user", "add", "--email", "x@example.org", "--name", "X", "--role", "king"], None);
     assert!(!ok && err.contains("possible values"), "{err}");
-    let (ok, _, err) = run(
-        &[
-            "user",
-            "add",
-            "--email",
-            "y@example.org",
-            "--name",
-            "Y",
-            "--role",
-            "learner",
-            "--org",
-            "missing",
-        ],
-        None,
-    );
+    let (ok, _, err) =
+        run(&["user", "add", "--email", "y@example.org", "--name", "Y", "--role", "learner", "--org", "missing"], None);
     assert!(!ok && err.contains("missing"), "{err}");
+}
+
+#[test]
+fn package_inspect_reports_and_sets_the_exit_code() {
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/scorm");
+    assert!(fixtures.is_dir(), "the shared SCORM fixtures are missing at {}", fixtures.display());
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        ("valid/scorm12_golf_RuntimeBasicCalls_SCORM12.zip", 0, "scorm12"),
+        ("valid/scorm2004_golf_RuntimeBasicCalls_SCORM20043rdEdition.zip", 0, "scorm2004"),
+        ("invalid/no_manifest.zip", 1, "unknown"),
+        ("other/cmi5_catapult_multi_au_framed.zip", 1, "cmi5"),
+        ("other/aicc_complex.zip", 1, "aicc"),
+    ];
+    for (file, code, standard) in cases {
+        let output =
+            cairn(dir.path()).args(["package", "inspect", "--json"]).arg(fixtures.join(file)).output().unwrap();
+        assert_eq!(output.status.code(), Some(code), "{file}: {}", String::from_utf8_lossy(&output.stderr));
+        let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        assert_eq!(report["standard"], standard, "{file}");
+        assert_eq!(report["importable"], code == 0, "{file}");
+    }
+    let output = cairn(dir.path())
+        .args(["package", "inspect"])
+        .arg(fixtures.join("valid/scorm12_golf_RuntimeBasicCalls_SCORM12.zip"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.starts_with("SCORM 1.2") && text.contains("[SCO]"), "{text}");
+    let missing = cairn(dir.path()).args(["package", "inspect", "/no/such/file.zip"]).output().unwrap();
+    assert!(!missing.status.success() && String::from_utf8_lossy(&missing.stderr).contains("could not open"));
 }
 
 /// A `cairn serve` child process that is killed when dropped.
@@ -188,11 +139,7 @@ impl Drop for Server {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 /// Starts `cairn serve` and waits until it prints its address (and credentials).
@@ -235,16 +182,9 @@ fn serve(mut command: Command, extra: &[&str]) -> Server {
             }
             break;
         }
-        assert!(
-            Instant::now() < deadline,
-            "cairn serve did not start:\n{printed}"
-        );
+        assert!(Instant::now() < deadline, "cairn serve did not start:\n{printed}");
     }
-    Server {
-        child,
-        url: format!("http://{bind}"),
-        stdout: printed,
-    }
+    Server { child, url: format!("http://{bind}"), stdout: printed }
 }
 
 fn credential(stdout: &str, email: &str) -> String {
@@ -257,40 +197,23 @@ fn credential(stdout: &str, email: &str) -> String {
 }
 
 fn http() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
+    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
 }
 
 /// Signs in through the login form and returns the session cookie value.
 async fn sign_in(base: &str, email: &str, password: &str) -> String {
     let client = http();
     let login = client.get(format!("{base}/login")).send().await.unwrap();
-    let csrf = login
-        .cookies()
-        .find(|c| c.name() == "cairn_csrf")
-        .expect("csrf cookie")
-        .value()
-        .to_string();
+    let csrf = login.cookies().find(|c| c.name() == "cairn_csrf").expect("csrf cookie").value().to_string();
     let response = client
         .post(format!("{base}/login"))
         .header("cookie", format!("cairn_csrf={csrf}"))
-        .form(&[
-            ("email", email),
-            ("password", password),
-            ("csrf_token", &csrf),
-        ])
+        .form(&[("email", email), ("password", password), ("csrf_token", &csrf)])
         .send()
         .await
         .unwrap();
     assert_eq!(response.status(), 303, "login of {email}");
-    let session = response
-        .cookies()
-        .find(|c| c.name() == "cairn_session")
-        .expect("session cookie")
-        .value()
-        .to_string();
+    let session = response.cookies().find(|c| c.name() == "cairn_session").expect("session cookie").value().to_string();
     session
 }
 
@@ -317,36 +240,28 @@ async fn first_start_with_demo_prints_working_credentials() {
     drop(server);
     // A second start creates nothing and prints no credentials.
     let again = serve(cairn(dir.path()), &["--demo"]);
-    assert!(
-        !again.stdout.contains("One-time credentials"),
-        "{}",
-        again.stdout
-    );
+    assert!(!again.stdout.contains("One-time credentials"), "{}", again.stdout);
 }
 
 #[tokio::test]
 async fn admin_password_can_come_from_the_environment() {
     let dir = tempfile::tempdir().unwrap();
     let mut command = cairn(dir.path());
-    command
-        .env("CAIRN_ADMIN_PASSWORD", "configured secret")
-        .env("CAIRN_ADMIN_EMAIL", "root@example.org");
+    command.env("CAIRN_ADMIN_PASSWORD", "configured secret").env("CAIRN_ADMIN_EMAIL", "root@example.org");
     let server = serve(command, &[]);
-    assert!(
-        !server.stdout.contains("configured secret"),
-        "a configured password is never printed"
-    );
+    assert!(!server.stdout.contains("configured secret"), "a configured password is never printed");
     sign_in(&server.url, "root@example.org", "configured secret").await;
 }
 
 /// Two nodes behind an imaginary load balancer: a session made on one is valid on the other.
 #[tokio::test]
 async fn two_nodes_share_sessions_through_postgres_and_redis() {
-    let (Some(pg), Some(redis)) = (
-        cairn_core::testing::postgres_url(),
-        std::env::var("CAIRN_TEST_REDIS_URL").ok(),
-    ) else {
-        eprintln!("NOTE: cli: two-node PostgreSQL + Redis test NOT RUN (set CAIRN_TEST_DATABASE_URL and CAIRN_TEST_REDIS_URL; .ci/run does)");
+    let (Some(pg), Some(redis)) = (cairn_core::testing::postgres_url(), std::env::var("CAIRN_TEST_REDIS_URL").ok())
+    else {
+        cairn_core::testing::note_not_run(
+            "cli: two-node PostgreSQL + Redis test",
+            "set CAIRN_TEST_DATABASE_URL and CAIRN_TEST_REDIS_URL; .ci/run does",
+        );
         return;
     };
     let database = cairn_core::testing::TestDb::postgres(&pg).await;
@@ -370,11 +285,7 @@ async fn two_nodes_share_sessions_through_postgres_and_redis() {
         .send()
         .await
         .unwrap();
-    assert_eq!(
-        on_b.status(),
-        200,
-        "a session made on node A is valid on node B"
-    );
+    assert_eq!(on_b.status(), 200, "a session made on node A is valid on node B");
     let me = http()
         .get(format!("{}/api/v1/me", b.url))
         .header("cookie", format!("cairn_session={session}"))
@@ -386,10 +297,7 @@ async fn two_nodes_share_sessions_through_postgres_and_redis() {
     let csrf = "shared-test-token-0000000000000000000000000";
     let out = http()
         .post(format!("{}/logout", b.url))
-        .header(
-            "cookie",
-            format!("cairn_session={session}; cairn_csrf={csrf}"),
-        )
+        .header("cookie", format!("cairn_session={session}; cairn_csrf={csrf}"))
         .form(&[("csrf_token", csrf)])
         .send()
         .await
@@ -404,14 +312,8 @@ async fn two_nodes_share_sessions_through_postgres_and_redis() {
     assert_eq!(on_a.status(), 303, "signed out everywhere");
     // Both nodes are ready and report Redis.
     for node in [&a, &b] {
-        let ready: serde_json::Value = http()
-            .get(format!("{}/readyz", node.url))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let ready: serde_json::Value =
+            http().get(format!("{}/readyz", node.url)).send().await.unwrap().json().await.unwrap();
         assert_eq!(ready["redis"]["status"], "ok", "{ready}");
         assert_eq!(ready["database"]["engine"], "postgres");
     }

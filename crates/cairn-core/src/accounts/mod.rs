@@ -62,9 +62,7 @@ impl std::str::FromStr for Role {
         Role::ALL
             .into_iter()
             .find(|r| r.as_str() == s.trim())
-            .ok_or_else(|| {
-                InvalidInput::new("role", "must be one of admin, manager, instructor, learner")
-            })
+            .ok_or_else(|| InvalidInput::new("role", "must be one of admin, manager, instructor, learner"))
     }
 }
 
@@ -96,9 +94,10 @@ impl TryFrom<UserRow> for User {
 
     fn try_from(row: UserRow) -> Result<Self, Self::Error> {
         Ok(User {
-            role: row.role.parse().map_err(|_| {
-                AccountError::Corrupt(format!("user {} has role {:?}", row.id, row.role))
-            })?,
+            role: row
+                .role
+                .parse()
+                .map_err(|_| AccountError::Corrupt(format!("user {} has role {:?}", row.id, row.role)))?,
             id: row.id,
             email: row.email,
             name: row.name,
@@ -210,10 +209,7 @@ pub async fn create_user(db: &Db, new: NewUser) -> Result<CreatedUser, AccountEr
     .await
     });
     match result.map_err(StoreError::from) {
-        Ok(()) => Ok(CreatedUser {
-            user,
-            generated_password,
-        }),
+        Ok(()) => Ok(CreatedUser { user, generated_password }),
         Err(e) if e.is_unique_violation() => Err(AccountError::EmailTaken(user.email)),
         Err(e) => Err(e.into()),
     }
@@ -221,20 +217,14 @@ pub async fn create_user(db: &Db, new: NewUser) -> Result<CreatedUser, AccountEr
 
 pub async fn find_by_id(db: &Db, id: &str) -> Result<Option<User>, AccountError> {
     let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
-    let row: Option<UserRow> = on_db!(db, |pool| sqlx::query_as(&sql)
-        .bind(id)
-        .fetch_optional(pool)
-        .await)?;
+    let row: Option<UserRow> = on_db!(db, |pool| sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)?;
     row.map(User::try_from).transpose()
 }
 
 pub async fn find_by_email(db: &Db, email: &str) -> Result<Option<User>, AccountError> {
     let email = email.trim().to_lowercase();
     let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE email = $1");
-    let row: Option<UserRow> = on_db!(db, |pool| sqlx::query_as(&sql)
-        .bind(&email)
-        .fetch_optional(pool)
-        .await)?;
+    let row: Option<UserRow> = on_db!(db, |pool| sqlx::query_as(&sql).bind(&email).fetch_optional(pool).await)?;
     row.map(User::try_from).transpose()
 }
 
@@ -252,8 +242,7 @@ pub async fn authenticate(db: &Db, email: &str, password: &str) -> Result<User, 
             .fetch_optional(pool)
             .await
     })?;
-    let (id, stored, active) =
-        found.unwrap_or_else(|| (String::new(), password::dummy_hash().to_string(), false));
+    let (id, stored, active) = found.unwrap_or_else(|| (String::new(), password::dummy_hash().to_string(), false));
     let password = password.to_string();
     let matches = tokio::task::spawn_blocking(move || password::verify(&password, &stored))
         .await
@@ -262,14 +251,12 @@ pub async fn authenticate(db: &Db, email: &str, password: &str) -> Result<User, 
         return Err(AccountError::BadCredentials);
     }
     let now = db::now();
-    on_db!(db, |pool| sqlx::query(
-        "UPDATE users SET last_login_at = $1 WHERE id = $2"
-    )
-    .bind(now)
-    .bind(&id)
-    .execute(pool)
-    .await
-    .map(|r| r.rows_affected()))?;
+    on_db!(db, |pool| sqlx::query("UPDATE users SET last_login_at = $1 WHERE id = $2")
+        .bind(now)
+        .bind(&id)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
     find_by_id(db, &id).await?.ok_or(AccountError::NotFound)
 }
 
@@ -319,32 +306,23 @@ pub struct Page<T> {
 pub const MAX_PAGE_SIZE: i64 = 200;
 
 /// Lists users, newest first, filtered and paginated.
-pub async fn list_users(
-    db: &Db,
-    filter: &UserFilter,
-    offset: i64,
-    limit: i64,
-) -> Result<Page<User>, AccountError> {
+pub async fn list_users(db: &Db, filter: &UserFilter, offset: i64, limit: i64) -> Result<Page<User>, AccountError> {
     let limit = limit.clamp(1, MAX_PAGE_SIZE);
     let offset = offset.max(0);
     // Filters are optional; "$n IS NULL OR ..." keeps one SQL text for every combination.
     // Institute ids are UUIDs and never hold commas, so a comma-joined list carries a set
     // in one parameter on both engines (SQLite has no array type).
-    let scope: Option<String> = filter
-        .within_organisations
-        .as_ref()
-        .map(|ids| ids.join(","));
-    let search = filter
-        .search
-        .as_ref()
-        .map(|s| format!("%{}%", s.trim().to_lowercase()));
+    let scope: Option<String> = filter.within_organisations.as_ref().map(|ids| ids.join(","));
+    let search = filter.search.as_ref().map(|s| format!("%{}%", s.trim().to_lowercase()));
     let role = filter.role.map(Role::as_str);
-    let condition = "($1 IS NULL OR EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = users.id AND m.organisation_id = $1)) \
+    let condition =
+        "($1 IS NULL OR EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = users.id AND m.organisation_id = $1)) \
          AND ($2 IS NULL OR EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = users.id \
               AND (',' || $2 || ',') LIKE ('%,' || m.organisation_id || ',%'))) \
          AND ($3 IS NULL OR role = $3) \
          AND ($4 IS NULL OR LOWER(name) LIKE $4 OR email LIKE $4)";
-    let list_sql = format!("SELECT {USER_COLUMNS} FROM users WHERE {condition} ORDER BY created_at DESC, id LIMIT $5 OFFSET $6");
+    let list_sql =
+        format!("SELECT {USER_COLUMNS} FROM users WHERE {condition} ORDER BY created_at DESC, id LIMIT $5 OFFSET $6");
     let count_sql = format!("SELECT COUNT(*) FROM users WHERE {condition}");
     let (rows, total): (Vec<UserRow>, i64) = on_db!(db, |pool| {
         let rows = sqlx::query_as(&list_sql)
@@ -365,34 +343,20 @@ pub async fn list_users(
             .await?;
         Ok::<_, sqlx::Error>((rows, total))
     })?;
-    let items = rows
-        .into_iter()
-        .map(User::try_from)
-        .collect::<Result<_, _>>()?;
-    Ok(Page {
-        items,
-        total,
-        offset,
-        limit,
-    })
+    let items = rows.into_iter().map(User::try_from).collect::<Result<_, _>>()?;
+    Ok(Page { items, total, offset, limit })
 }
 
 pub async fn count_users(db: &Db) -> Result<i64, AccountError> {
-    Ok(on_db!(db, |pool| sqlx::query_scalar(
-        "SELECT COUNT(*) FROM users"
-    )
-    .fetch_one(pool)
-    .await)?)
+    Ok(on_db!(db, |pool| sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(pool).await)?)
 }
 
 /// The ids of the institutes a user belongs to.
 pub async fn organisation_ids(db: &Db, user_id: &str) -> Result<Vec<String>, AccountError> {
     Ok(on_db!(db, |pool| {
-        sqlx::query_scalar(
-            "SELECT organisation_id FROM memberships WHERE user_id = $1 ORDER BY organisation_id",
-        )
-        .bind(user_id)
-        .fetch_all(pool)
-        .await
+        sqlx::query_scalar("SELECT organisation_id FROM memberships WHERE user_id = $1 ORDER BY organisation_id")
+            .bind(user_id)
+            .fetch_all(pool)
+            .await
     })?)
 }

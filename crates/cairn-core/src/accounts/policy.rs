@@ -36,9 +36,7 @@ pub enum UserScope {
 pub fn user_scope(who: &Principal) -> Option<UserScope> {
     match who.role {
         Role::Admin => Some(UserScope::Everyone),
-        Role::Manager | Role::Instructor => {
-            Some(UserScope::Organisations(who.organisation_ids.clone()))
-        }
+        Role::Manager | Role::Instructor => Some(UserScope::Organisations(who.organisation_ids.clone())),
         Role::Learner => None,
     }
 }
@@ -52,8 +50,7 @@ pub fn may_create_user(who: &Principal, role: Role, organisation_id: Option<&str
     match who.role {
         Role::Admin => true,
         Role::Manager => {
-            matches!(role, Role::Instructor | Role::Learner)
-                && organisation_id.is_some_and(|org| who.belongs_to(org))
+            matches!(role, Role::Instructor | Role::Learner) && organisation_id.is_some_and(|org| who.belongs_to(org))
         }
         Role::Instructor | Role::Learner => false,
     }
@@ -74,8 +71,7 @@ pub fn may_manage_members(who: &Principal, organisation_id: &str) -> bool {
 /// reach, which is an administrator's decision.
 pub fn may_add_member(who: &Principal, organisation_id: &str, member_role: Role) -> bool {
     who.is_admin()
-        || (may_manage_members(who, organisation_id)
-            && matches!(member_role, Role::Instructor | Role::Learner))
+        || (may_manage_members(who, organisation_id) && matches!(member_role, Role::Instructor | Role::Learner))
 }
 
 /// Admins see every institute's members; others see those of institutes they belong to,
@@ -89,11 +85,7 @@ mod tests {
     use super::*;
 
     fn principal(role: Role, orgs: &[&str]) -> Principal {
-        Principal {
-            user_id: "u".into(),
-            role,
-            organisation_ids: orgs.iter().map(|s| s.to_string()).collect(),
-        }
+        Principal { user_id: "u".into(), role, organisation_ids: orgs.iter().map(|s| s.to_string()).collect() }
     }
 
     #[test]
@@ -125,14 +117,8 @@ mod tests {
     #[test]
     fn listing_and_members() {
         use Role::*;
-        assert_eq!(
-            user_scope(&principal(Admin, &[])),
-            Some(UserScope::Everyone)
-        );
-        assert_eq!(
-            user_scope(&principal(Manager, &["a"])),
-            Some(UserScope::Organisations(vec!["a".into()]))
-        );
+        assert_eq!(user_scope(&principal(Admin, &[])), Some(UserScope::Everyone));
+        assert_eq!(user_scope(&principal(Manager, &["a"])), Some(UserScope::Organisations(vec!["a".into()])));
         assert_eq!(user_scope(&principal(Learner, &["a"])), None);
         let cases: &[(Role, &[&str], &str, bool, bool)] = &[
             // (role, orgs, target org, may view members, may manage members)
@@ -145,11 +131,7 @@ mod tests {
         for (role, orgs, org, view, manage) in cases {
             let p = principal(*role, orgs);
             assert_eq!(may_view_members(&p, org), *view, "{role:?} view {org}");
-            assert_eq!(
-                may_manage_members(&p, org),
-                *manage,
-                "{role:?} manage {org}"
-            );
+            assert_eq!(may_manage_members(&p, org), *manage, "{role:?} manage {org}");
         }
         assert!(may_add_member(&principal(Manager, &["a"]), "a", Learner));
         assert!(!may_add_member(&principal(Manager, &["a"]), "a", Manager));

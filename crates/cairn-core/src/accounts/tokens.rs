@@ -50,19 +50,15 @@ fn digest(secret: &str) -> String {
 pub async fn create(db: &Db, user_id: &str, name: &str) -> Result<CreatedToken, AccountError> {
     let name = validate::name("name", name, validate::MAX_TOKEN_NAME_LEN)?;
     let active: i64 = on_db!(db, |pool| {
-        sqlx::query_scalar(
-            "SELECT COUNT(*) FROM api_tokens WHERE user_id = $1 AND revoked_at IS NULL",
-        )
-        .bind(user_id)
-        .fetch_one(pool)
-        .await
+        sqlx::query_scalar("SELECT COUNT(*) FROM api_tokens WHERE user_id = $1 AND revoked_at IS NULL")
+            .bind(user_id)
+            .fetch_one(pool)
+            .await
     })?;
     if active >= MAX_ACTIVE_TOKENS_PER_USER {
         return Err(validate::InvalidInput::new(
             "name",
-            format!(
-                "you already hold {MAX_ACTIVE_TOKENS_PER_USER} active tokens; revoke one first"
-            ),
+            format!("you already hold {MAX_ACTIVE_TOKENS_PER_USER} active tokens; revoke one first"),
         )
         .into());
     }

@@ -155,16 +155,9 @@ impl AccountsApi {
         let institutes = organisations::of_user(&self.state.db, &actor.user.id)
             .await?
             .into_iter()
-            .map(|o| InstituteRef {
-                id: o.id,
-                slug: o.slug,
-                name: o.name,
-            })
+            .map(|o| InstituteRef { id: o.id, slug: o.slug, name: o.name })
             .collect();
-        Ok(Json(Me {
-            user: actor.user.clone().into(),
-            institutes,
-        }))
+        Ok(Json(Me { user: actor.user.clone().into(), institutes }))
     }
 
     /// List accounts
@@ -205,11 +198,7 @@ impl AccountsApi {
             role: role.0.map(Role::from),
             search: q.0.filter(|s| !s.trim().is_empty()),
         };
-        Ok(Json(
-            accounts::list_users(&self.state.db, &filter, offset.0, limit.0)
-                .await?
-                .into(),
-        ))
+        Ok(Json(accounts::list_users(&self.state.db, &filter, offset.0, limit.0).await?.into()))
     }
 
     /// Create an account
@@ -217,11 +206,7 @@ impl AccountsApi {
     /// Admins create any account. Managers create instructors and learners in their own
     /// institutes. Without a password, a random one is generated and returned once.
     #[oai(path = "/v1/users", method = "post", operation_id = "create_user")]
-    async fn create_user(
-        &self,
-        auth: Auth,
-        body: Json<CreateUser>,
-    ) -> ApiResult<CreateUserResponse> {
+    async fn create_user(&self, auth: Auth, body: Json<CreateUser>) -> ApiResult<CreateUserResponse> {
         let actor = auth.actor();
         let body = body.0;
         let organisation = match &body.institute {
@@ -229,15 +214,8 @@ impl AccountsApi {
             None => None,
         };
         let role = Role::from(body.role);
-        if !policy::may_create_user(
-            &actor.principal,
-            role,
-            organisation.as_ref().map(|o| o.id.as_str()),
-        ) {
-            return Err(deny(&format!(
-                "your role ({}) may not create {} accounts here",
-                actor.user.role, role
-            )));
+        if !policy::may_create_user(&actor.principal, role, organisation.as_ref().map(|o| o.id.as_str())) {
+            return Err(deny(&format!("your role ({}) may not create {} accounts here", actor.user.role, role)));
         }
         let created = accounts::create_user(
             &self.state.db,
@@ -264,9 +242,7 @@ impl AccountsApi {
     async fn get_user(&self, auth: Auth, id: Path<String>) -> ApiResult<Json<UserView>> {
         let actor = auth.actor();
         let not_found = || HttpError::not_found("no such account").into();
-        let user = accounts::find_by_id(&self.state.db, &id.0)
-            .await?
-            .ok_or_else(not_found)?;
+        let user = accounts::find_by_id(&self.state.db, &id.0).await?.ok_or_else(not_found)?;
         if user.id != actor.user.id {
             let visible = match policy::user_scope(&actor.principal) {
                 Some(UserScope::Everyone) => true,

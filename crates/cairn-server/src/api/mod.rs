@@ -100,51 +100,31 @@ pub fn deny(reason: &str) -> ApiError {
 
 fn state_of(req: &Request) -> poem::Result<&Arc<AppState>> {
     req.data::<Arc<AppState>>().ok_or_else(|| {
-        HttpError::new(
-            poem::http::StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "application state missing",
-        )
-        .into()
+        HttpError::new(poem::http::StatusCode::INTERNAL_SERVER_ERROR, "internal", "application state missing").into()
     })
 }
 
 /// The session cookie of a signed-in browser. Unsafe methods must also send the CSRF
 /// token in `X-CSRF-Token` (checked by [`csrf_for_cookie_writes`]).
 #[derive(SecurityScheme)]
-#[oai(
-    ty = "api_key",
-    key_name = "cairn_session",
-    key_in = "cookie",
-    checker = "check_session"
-)]
+#[oai(ty = "api_key", key_name = "cairn_session", key_in = "cookie", checker = "check_session")]
 pub struct SessionAuth(Actor);
 
 async fn check_session(req: &Request, key: ApiKey) -> poem::Result<Actor> {
     let state = state_of(req)?;
-    Ok(auth::from_session(state, &key.key)
-        .await?
-        .ok_or_else(HttpError::unauthorized)?)
+    Ok(auth::from_session(state, &key.key).await?.ok_or_else(HttpError::unauthorized)?)
 }
 
 /// Refuses API writes that ride on the session cookie without the `X-CSRF-Token` header,
 /// so a cross-site page cannot use a signed-in browser's cookie. Requests that carry an
 /// `Authorization` header are scripts with tokens and are not affected. This runs before
 /// the security schemes so that its answer is not masked by the token scheme's own.
-pub async fn csrf_for_cookie_writes<E: poem::Endpoint>(
-    next: E,
-    req: Request,
-) -> poem::Result<E::Output> {
+pub async fn csrf_for_cookie_writes<E: poem::Endpoint>(next: E, req: Request) -> poem::Result<E::Output> {
     let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    let uses_cookie = !req
-        .headers()
-        .contains_key(poem::http::header::AUTHORIZATION)
+    let uses_cookie = !req.headers().contains_key(poem::http::header::AUTHORIZATION)
         && req.cookie().get(crate::sessions::SESSION_COOKIE).is_some();
     if unsafe_method && uses_cookie {
-        let header = req
-            .headers()
-            .get(csrf::CSRF_HEADER)
-            .and_then(|v| v.to_str().ok());
+        let header = req.headers().get(csrf::CSRF_HEADER).and_then(|v| v.to_str().ok());
         csrf::verify(req.cookie(), header)?;
     }
     next.call(req).await
@@ -157,16 +137,14 @@ pub struct TokenAuth(Actor);
 
 async fn check_bearer(req: &Request, bearer: Bearer) -> poem::Result<Actor> {
     let state = state_of(req)?;
-    auth::from_token(state, &bearer.token)
-        .await?
-        .ok_or_else(|| {
-            HttpError::new(
+    auth::from_token(state, &bearer.token).await?.ok_or_else(|| {
+        HttpError::new(
             poem::http::StatusCode::UNAUTHORIZED,
             "invalid_token",
             "this API token is unknown or has been revoked; create a new one on your account page",
         )
         .into()
-        })
+    })
 }
 
 /// Either way of signing in. The token is tried last so that its specific error
@@ -185,24 +163,14 @@ impl Auth {
     }
 }
 
-pub type Apis = (
-    accounts::AccountsApi,
-    tokens::TokensApi,
-    institutes::InstitutesApi,
-);
+pub type Apis = (accounts::AccountsApi, tokens::TokensApi, institutes::InstitutesApi);
 
 /// The OpenAPI service with every tag, served under `/api`.
 pub fn service(state: &Arc<AppState>) -> OpenApiService<Apis, ()> {
     let apis = (
-        accounts::AccountsApi {
-            state: state.clone(),
-        },
-        tokens::TokensApi {
-            state: state.clone(),
-        },
-        institutes::InstitutesApi {
-            state: state.clone(),
-        },
+        accounts::AccountsApi { state: state.clone() },
+        tokens::TokensApi { state: state.clone() },
+        institutes::InstitutesApi { state: state.clone() },
     );
     OpenApiService::new(apis, "Cairn API", env!("CARGO_PKG_VERSION"))
         .description(

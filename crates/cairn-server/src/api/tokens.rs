@@ -85,20 +85,13 @@ impl TokensApi {
     #[oai(path = "/v1/tokens", method = "post", operation_id = "create_token")]
     async fn create(&self, auth: Auth, body: Json<CreateToken>) -> ApiResult<CreateTokenResponse> {
         let created = tokens::create(&self.state.db, &auth.actor().user.id, &body.0.name).await?;
-        Ok(CreateTokenResponse::Created(Json(CreatedToken {
-            token: created.token.into(),
-            secret: created.secret,
-        })))
+        Ok(CreateTokenResponse::Created(Json(CreatedToken { token: created.token.into(), secret: created.secret })))
     }
 
     /// Revoke an API token
     ///
     /// Takes effect at once on every node.
-    #[oai(
-        path = "/v1/tokens/:id",
-        method = "delete",
-        operation_id = "revoke_token"
-    )]
+    #[oai(path = "/v1/tokens/:id", method = "delete", operation_id = "revoke_token")]
     async fn revoke(&self, auth: Auth, id: Path<String>) -> ApiResult<RevokeTokenResponse> {
         tokens::revoke(&self.state.db, &auth.actor().user.id, &id.0).await?;
         Ok(RevokeTokenResponse::Revoked)

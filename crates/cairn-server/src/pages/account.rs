@@ -18,11 +18,7 @@ use crate::auth::Actor;
 use crate::web::csrf::VerifiedForm;
 use crate::web::errors::HttpError;
 
-async fn profile_page(
-    state: &AppState,
-    jar: &CookieJar,
-    actor: &Actor,
-) -> Result<PageContext, HttpError> {
+async fn profile_page(state: &AppState, jar: &CookieJar, actor: &Actor) -> Result<PageContext, HttpError> {
     let institutes = organisations::of_user(&state.db, &actor.user.id).await?;
     let page = json!({
         "name": actor.user.name, "email": actor.user.email, "role_label": actor.user.role.label(),
@@ -33,15 +29,8 @@ async fn profile_page(
 }
 
 #[handler]
-pub async fn profile(
-    state: Data<&Arc<AppState>>,
-    jar: &CookieJar,
-    user: CurrentUser,
-) -> Result<Response, HttpError> {
-    Ok(profile_page(&state, jar, &user.0)
-        .await?
-        .render(&state, "pages/account")?
-        .into_response())
+pub async fn profile(state: Data<&Arc<AppState>>, jar: &CookieJar, user: CurrentUser) -> Result<Response, HttpError> {
+    Ok(profile_page(&state, jar, &user.0).await?.render(&state, "pages/account")?.into_response())
 }
 
 #[derive(Deserialize)]
@@ -61,12 +50,7 @@ pub async fn change_password(
     let actor = &user.0;
     let context = profile_page(&state, jar, actor).await?;
     let fail = |message: &str| -> Result<Response, HttpError> {
-        Ok((
-            StatusCode::UNPROCESSABLE_ENTITY,
-            context
-                .error(message.to_string())
-                .render(&state, "pages/account")?,
-        )
+        Ok((StatusCode::UNPROCESSABLE_ENTITY, context.error(message.to_string()).render(&state, "pages/account")?)
             .into_response())
     };
     if form.new_password != form.confirm_password {
@@ -74,9 +58,7 @@ pub async fn change_password(
     }
     match accounts::authenticate(&state.db, &actor.user.email, &form.current_password).await {
         Ok(_) => {}
-        Err(AccountError::BadCredentials) => {
-            return fail("Your current password is wrong; nothing was changed.")
-        }
+        Err(AccountError::BadCredentials) => return fail("Your current password is wrong; nothing was changed."),
         Err(e) => return Err(e.into()),
     }
     match accounts::set_password(&state.db, &actor.user.id, &form.new_password).await {
@@ -90,11 +72,7 @@ pub async fn change_password(
     }
 }
 
-async fn tokens_page(
-    state: &AppState,
-    jar: &CookieJar,
-    actor: &Actor,
-) -> Result<PageContext, HttpError> {
+async fn tokens_page(state: &AppState, jar: &CookieJar, actor: &Actor) -> Result<PageContext, HttpError> {
     let list = tokens::list(&state.db, &actor.user.id).await?;
     let rows: Vec<_> = list
         .iter()
@@ -105,10 +83,8 @@ async fn tokens_page(
             })
         })
         .collect();
-    Ok(
-        PageContext::new(state, jar, Some(actor), "API tokens", "/account")
-            .page(json!({ "tokens": rows, "secret": null })),
-    )
+    Ok(PageContext::new(state, jar, Some(actor), "API tokens", "/account")
+        .page(json!({ "tokens": rows, "secret": null })))
 }
 
 #[handler]
@@ -117,10 +93,7 @@ pub async fn token_list(
     jar: &CookieJar,
     user: CurrentUser,
 ) -> Result<Response, HttpError> {
-    Ok(tokens_page(&state, jar, &user.0)
-        .await?
-        .render(&state, "pages/tokens")?
-        .into_response())
+    Ok(tokens_page(&state, jar, &user.0).await?.render(&state, "pages/tokens")?.into_response())
 }
 
 #[derive(Deserialize)]
@@ -149,9 +122,7 @@ pub async fn create_token(
             let context = tokens_page(&state, jar, actor).await?;
             Ok((
                 StatusCode::UNPROCESSABLE_ENTITY,
-                context
-                    .error(format!("No token was created: {i}."))
-                    .render(&state, "pages/tokens")?,
+                context.error(format!("No token was created: {i}.")).render(&state, "pages/tokens")?,
             )
                 .into_response())
         }

@@ -33,25 +33,13 @@ pub fn user_row(u: &User) -> Value {
 }
 
 #[handler]
-pub async fn overview(
-    state: Data<&Arc<AppState>>,
-    jar: &CookieJar,
-    user: CurrentUser,
-) -> Result<Response, HttpError> {
+pub async fn overview(state: Data<&Arc<AppState>>, jar: &CookieJar, user: CurrentUser) -> Result<Response, HttpError> {
     let actor = user.require(&[Role::Admin])?;
     let recent = accounts::list_users(&state.db, &UserFilter::default(), 0, 10).await?;
     let mut by_role = Vec::new();
     for role in Role::ALL {
-        let page = accounts::list_users(
-            &state.db,
-            &UserFilter {
-                role: Some(role),
-                ..Default::default()
-            },
-            0,
-            1,
-        )
-        .await?;
+        let page =
+            accounts::list_users(&state.db, &UserFilter { role: Some(role), ..Default::default() }, 0, 1).await?;
         by_role.push(json!({ "label": role.label(), "count": page.total }));
     }
     let page = json!({
@@ -60,12 +48,10 @@ pub async fn overview(
         "by_role": by_role,
         "recent": recent.items.iter().map(user_row).collect::<Vec<_>>(),
     });
-    Ok(
-        PageContext::new(&state, jar, Some(actor), "Administration", "/admin")
-            .page(page)
-            .render(&state, "pages/admin/index")?
-            .into_response(),
-    )
+    Ok(PageContext::new(&state, jar, Some(actor), "Administration", "/admin")
+        .page(page)
+        .render(&state, "pages/admin/index")?
+        .into_response())
 }
 
 #[derive(Deserialize, Default)]
@@ -89,27 +75,16 @@ async fn users_page(
     actor: &Actor,
     query: &UserQuery,
 ) -> Result<PageContext, HttpError> {
-    let role = query
-        .role
-        .as_deref()
-        .filter(|r| !r.is_empty())
-        .and_then(|r| r.parse::<Role>().ok());
+    let role = query.role.as_deref().filter(|r| !r.is_empty()).and_then(|r| r.parse::<Role>().ok());
     let search = query.q.clone().filter(|q| !q.trim().is_empty());
     let offset = query.offset.unwrap_or(0).max(0);
-    let filter = UserFilter {
-        role,
-        search: search.clone(),
-        ..Default::default()
-    };
+    let filter = UserFilter { role, search: search.clone(), ..Default::default() };
     let list = accounts::list_users(&state.db, &filter, offset, PAGE_SIZE).await?;
     let institutes = organisations::list(&state.db).await?;
     let link = |offset: i64| {
         format!(
             "/admin/users?offset={offset}&q={}&role={}",
-            search
-                .as_deref()
-                .map(super::percent_encode)
-                .unwrap_or_default(),
+            search.as_deref().map(super::percent_encode).unwrap_or_default(),
             role.map(Role::as_str).unwrap_or("")
         )
     };
@@ -138,10 +113,7 @@ pub async fn user_list(
     query: Query<UserQuery>,
 ) -> Result<Response, HttpError> {
     let actor = user.require(&[Role::Admin])?;
-    Ok(users_page(&state, jar, actor, &query)
-        .await?
-        .render(&state, "pages/admin/users")?
-        .into_response())
+    Ok(users_page(&state, jar, actor, &query).await?.render(&state, "pages/admin/users")?.into_response())
 }
 
 #[handler]
@@ -153,21 +125,13 @@ pub async fn create_user(
 ) -> Result<Response, HttpError> {
     let actor = user.require(&[Role::Admin])?;
     let outcome = async {
-        let role: Role = form
-            .role
-            .parse()
-            .map_err(|e: cairn_core::validate::InvalidInput| HttpError::invalid(e.to_string()))?;
+        let role: Role =
+            form.role.parse().map_err(|e: cairn_core::validate::InvalidInput| HttpError::invalid(e.to_string()))?;
         let organisation_id = match form.institute.as_deref().filter(|s| !s.is_empty()) {
             Some(slug) => Some(organisations::get_by_slug(&state.db, slug).await?.id),
             None => None,
         };
-        let new = NewUser {
-            email: form.email.clone(),
-            name: form.name.clone(),
-            role,
-            password: None,
-            organisation_id,
-        };
+        let new = NewUser { email: form.email.clone(), name: form.name.clone(), role, password: None, organisation_id };
         Ok::<_, HttpError>(accounts::create_user(&state.db, new).await?)
     }
     .await;
@@ -175,16 +139,14 @@ pub async fn create_user(
     match outcome {
         Ok(created) => {
             tracing::info!(by = %actor.user.id, user = %created.user.id, "account created");
-            context.page["created"] =
-                json!({ "email": created.user.email, "password": created.generated_password });
+            context.page["created"] = json!({ "email": created.user.email, "password": created.generated_password });
             Ok(context
                 .notice(format!("Account created for {}.", created.user.name))
                 .render(&state, "pages/admin/users")?
                 .into_response())
         }
         Err(e) if e.status.is_client_error() => {
-            context.page["form"] =
-                json!({ "email": form.email, "name": form.name, "role": form.role });
+            context.page["form"] = json!({ "email": form.email, "name": form.name, "role": form.role });
             Ok((
                 StatusCode::UNPROCESSABLE_ENTITY,
                 context
@@ -203,11 +165,7 @@ pub struct NewInstituteForm {
     name: String,
 }
 
-async fn institutes_page(
-    state: &AppState,
-    jar: &CookieJar,
-    actor: &Actor,
-) -> Result<PageContext, HttpError> {
+async fn institutes_page(state: &AppState, jar: &CookieJar, actor: &Actor) -> Result<PageContext, HttpError> {
     let list = organisations::list(&state.db).await?;
     let page = json!({
         "institutes": list.iter().map(|o| json!({ "slug": o.slug, "name": o.name, "members": o.member_count, "created": date(o.created_at) })).collect::<Vec<_>>(),
@@ -223,10 +181,7 @@ pub async fn institute_list(
     user: CurrentUser,
 ) -> Result<Response, HttpError> {
     let actor = user.require(&[Role::Admin])?;
-    Ok(institutes_page(&state, jar, actor)
-        .await?
-        .render(&state, "pages/admin/institutes")?
-        .into_response())
+    Ok(institutes_page(&state, jar, actor).await?.render(&state, "pages/admin/institutes")?.into_response())
 }
 
 #[handler]
@@ -237,10 +192,7 @@ pub async fn create_institute(
     VerifiedForm(form): VerifiedForm<NewInstituteForm>,
 ) -> Result<Response, HttpError> {
     let actor = user.require(&[Role::Admin])?;
-    match organisations::create(&state.db, &form.slug, &form.name)
-        .await
-        .map_err(HttpError::from)
-    {
+    match organisations::create(&state.db, &form.slug, &form.name).await.map_err(HttpError::from) {
         Ok(org) => {
             let context = institutes_page(&state, jar, actor).await?;
             Ok(context

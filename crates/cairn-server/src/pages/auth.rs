@@ -33,10 +33,8 @@ pub struct LoginForm {
 /// Only local paths are followed after login, so the login page cannot be used to send
 /// people to another site ("open redirect").
 fn safe_next(next: Option<&str>) -> Option<String> {
-    next.filter(|n| {
-        n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") && !n.contains("://")
-    })
-    .map(str::to_string)
+    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") && !n.contains("://"))
+        .map(str::to_string)
 }
 
 #[handler]
@@ -63,9 +61,7 @@ pub async fn login(
     VerifiedForm(form): VerifiedForm<LoginForm>,
 ) -> Result<Response, HttpError> {
     let config = &state.config;
-    let ip = client_ip(req, config.trust_proxy)
-        .map(|ip| ip.to_string())
-        .unwrap_or_else(|| "unknown".into());
+    let ip = client_ip(req, config.trust_proxy).map(|ip| ip.to_string()).unwrap_or_else(|| "unknown".into());
     let email = form.email.trim().to_lowercase();
     let window = Duration::from_secs(config.login_window_secs.max(1));
     // Two counters: one per account and address (stops guessing one password), one per
@@ -86,9 +82,7 @@ pub async fn login(
             crate::auth::end_session(&state, jar).await?;
             crate::auth::start_session(&state, jar, &user).await?;
             tracing::info!(user = %user.id, "signed in");
-            Ok(see_other(
-                next.as_deref().unwrap_or(landing_path(user.role)),
-            ))
+            Ok(see_other(next.as_deref().unwrap_or(landing_path(user.role))))
         }
         Err(AccountError::BadCredentials) => {
             let page = PageContext::new(&state, jar, None, "Sign in", "/login")

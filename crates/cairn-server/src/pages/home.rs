@@ -21,51 +21,35 @@ pub async fn index(state: Data<&Arc<AppState>>, jar: &CookieJar) -> Result<Respo
     }
     let institutes = organisations::list(&state.db).await?;
     let page = json!({ "institutes": institutes.iter().map(|o| json!({ "name": o.name, "slug": o.slug })).collect::<Vec<_>>() });
-    Ok(PageContext::new(&state, jar, None, "Welcome", "/")
-        .page(page)
-        .render(&state, "pages/home")?
-        .into_response())
+    Ok(PageContext::new(&state, jar, None, "Welcome", "/").page(page).render(&state, "pages/home")?.into_response())
 }
 
 /// A learner's landing page: their institutes and (as courses arrive) their learning.
 #[handler]
-pub async fn learn(
-    state: Data<&Arc<AppState>>,
-    jar: &CookieJar,
-    user: CurrentUser,
-) -> Result<Response, HttpError> {
+pub async fn learn(state: Data<&Arc<AppState>>, jar: &CookieJar, user: CurrentUser) -> Result<Response, HttpError> {
     let actor = &user.0;
     let institutes = organisations::of_user(&state.db, &actor.user.id).await?;
     let page = json!({
         "first_name": actor.user.name.split_whitespace().next().unwrap_or(&actor.user.name),
         "institutes": institutes.iter().map(|o| json!({ "name": o.name })).collect::<Vec<_>>(),
     });
-    Ok(
-        PageContext::new(&state, jar, Some(actor), "My learning", "/learn")
-            .page(page)
-            .render(&state, "pages/learn")?
-            .into_response(),
-    )
+    Ok(PageContext::new(&state, jar, Some(actor), "My learning", "/learn")
+        .page(page)
+        .render(&state, "pages/learn")?
+        .into_response())
 }
 
 /// An instructor's landing page: the learners of their institutes, whom they follow.
 #[handler]
-pub async fn teach(
-    state: Data<&Arc<AppState>>,
-    jar: &CookieJar,
-    user: CurrentUser,
-) -> Result<Response, HttpError> {
+pub async fn teach(state: Data<&Arc<AppState>>, jar: &CookieJar, user: CurrentUser) -> Result<Response, HttpError> {
     let actor = user.require(&[Role::Instructor, Role::Manager, Role::Admin])?;
     let mut sections = Vec::new();
     for org in organisations::of_user(&state.db, &actor.user.id).await? {
         if !policy::may_view_members(&actor.principal, &org.id) {
             continue;
         }
-        let filter = UserFilter {
-            organisation_id: Some(org.id.clone()),
-            role: Some(Role::Learner),
-            ..Default::default()
-        };
+        let filter =
+            UserFilter { organisation_id: Some(org.id.clone()), role: Some(Role::Learner), ..Default::default() };
         let learners = accounts::list_users(&state.db, &filter, 0, 50).await?;
         sections.push(json!({
             "name": org.name,
@@ -74,10 +58,8 @@ pub async fn teach(
             "learners": learners.items.iter().map(super::admin::user_row).collect::<Vec<_>>(),
         }));
     }
-    Ok(
-        PageContext::new(&state, jar, Some(actor), "Teaching", "/teach")
-            .page(json!({ "institutes": sections }))
-            .render(&state, "pages/teach")?
-            .into_response(),
-    )
+    Ok(PageContext::new(&state, jar, Some(actor), "Teaching", "/teach")
+        .page(json!({ "institutes": sections }))
+        .render(&state, "pages/teach")?
+        .into_response())
 }

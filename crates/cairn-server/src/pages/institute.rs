@@ -20,17 +20,10 @@ use crate::web::errors::HttpError;
 
 const MEMBERS_SHOWN: i64 = 200;
 
-async fn overview_page(
-    state: &AppState,
-    jar: &CookieJar,
-    actor: &Actor,
-) -> Result<PageContext, HttpError> {
+async fn overview_page(state: &AppState, jar: &CookieJar, actor: &Actor) -> Result<PageContext, HttpError> {
     let mut sections: Vec<Value> = Vec::new();
     for org in organisations::of_user(&state.db, &actor.user.id).await? {
-        let filter = UserFilter {
-            organisation_id: Some(org.id.clone()),
-            ..Default::default()
-        };
+        let filter = UserFilter { organisation_id: Some(org.id.clone()), ..Default::default() };
         let members = accounts::list_users(&state.db, &filter, 0, MEMBERS_SHOWN).await?;
         sections.push(json!({
             "slug": org.slug,
@@ -41,23 +34,14 @@ async fn overview_page(
             "can_manage": policy::may_manage_members(&actor.principal, &org.id),
         }));
     }
-    Ok(
-        PageContext::new(state, jar, Some(actor), "My institute", "/institute")
-            .page(json!({ "institutes": sections, "created": null, "form": null })),
-    )
+    Ok(PageContext::new(state, jar, Some(actor), "My institute", "/institute")
+        .page(json!({ "institutes": sections, "created": null, "form": null })))
 }
 
 #[handler]
-pub async fn overview(
-    state: Data<&Arc<AppState>>,
-    jar: &CookieJar,
-    user: CurrentUser,
-) -> Result<Response, HttpError> {
+pub async fn overview(state: Data<&Arc<AppState>>, jar: &CookieJar, user: CurrentUser) -> Result<Response, HttpError> {
     let actor = user.require(&[Role::Manager, Role::Admin])?;
-    Ok(overview_page(&state, jar, actor)
-        .await?
-        .render(&state, "pages/institute")?
-        .into_response())
+    Ok(overview_page(&state, jar, actor).await?.render(&state, "pages/institute")?.into_response())
 }
 
 #[derive(Deserialize)]
@@ -80,35 +64,47 @@ pub async fn add_member(
     let actor = user.require(&[Role::Manager, Role::Admin])?;
     let org = organisations::get_by_slug(&state.db, &slug).await?;
     let outcome = async {
-        let role: Role = form.role.parse().map_err(|e: cairn_core::validate::InvalidInput| HttpError::invalid(e.to_string()))?;
+        let role: Role =
+            form.role.parse().map_err(|e: cairn_core::validate::InvalidInput| HttpError::invalid(e.to_string()))?;
         if let Some(existing) = accounts::find_by_email(&state.db, &form.email).await? {
             if !policy::may_add_member(&actor.principal, &org.id, existing.role) {
                 return Err(HttpError::forbidden("you may add only instructors and learners to your institute"));
             }
             organisations::add_member(&state.db, &org.id, &existing.id).await?;
-            return Ok((format!("{} already had an account and is now a member of {}.", existing.name, org.name), None));
+            return Ok((
+                format!("{} already had an account and is now a member of {}.", existing.name, org.name),
+                None,
+            ));
         }
         if !policy::may_create_user(&actor.principal, role, Some(&org.id)) {
-            return Err(HttpError::forbidden(format!("you may not create {} accounts in this institute", role.label().to_lowercase())));
+            return Err(HttpError::forbidden(format!(
+                "you may not create {} accounts in this institute",
+                role.label().to_lowercase()
+            )));
         }
-        let new = NewUser { email: form.email.clone(), name: form.name.clone(), role, password: None, organisation_id: Some(org.id.clone()) };
+        let new = NewUser {
+            email: form.email.clone(),
+            name: form.name.clone(),
+            role,
+            password: None,
+            organisation_id: Some(org.id.clone()),
+        };
         let created = accounts::create_user(&state.db, new).await?;
         tracing::info!(by = %actor.user.id, user = %created.user.id, institute = %org.slug, "member account created");
-        Ok((format!("Account created for {}.", created.user.name), Some(json!({ "email": created.user.email, "password": created.generated_password }))))
+        Ok((
+            format!("Account created for {}.", created.user.name),
+            Some(json!({ "email": created.user.email, "password": created.generated_password })),
+        ))
     }
     .await;
     let mut context = overview_page(&state, jar, actor).await?;
     match outcome {
         Ok((notice, created)) => {
             context.page["created"] = created.unwrap_or(Value::Null);
-            Ok(context
-                .notice(notice)
-                .render(&state, "pages/institute")?
-                .into_response())
+            Ok(context.notice(notice).render(&state, "pages/institute")?.into_response())
         }
         Err(e) if e.status.is_client_error() => {
-            context.page["form"] =
-                json!({ "email": form.email, "name": form.name, "role": form.role });
+            context.page["form"] = json!({ "email": form.email, "name": form.name, "role": form.role });
             let status = if e.status == StatusCode::FORBIDDEN {
                 StatusCode::FORBIDDEN
             } else {
@@ -116,9 +112,7 @@ pub async fn add_member(
             };
             Ok((
                 status,
-                context
-                    .error(format!("Nothing was changed: {}.", e.message))
-                    .render(&state, "pages/institute")?,
+                context.error(format!("Nothing was changed: {}.", e.message)).render(&state, "pages/institute")?,
             )
                 .into_response())
         }

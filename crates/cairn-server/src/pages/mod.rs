@@ -33,20 +33,11 @@ pub fn routes() -> Route {
         .at("/institute", get(institute::overview))
         .at("/institute/:slug/members", post(institute::add_member))
         .at("/admin", get(admin::overview))
-        .at(
-            "/admin/users",
-            get(admin::user_list).post(admin::create_user),
-        )
-        .at(
-            "/admin/institutes",
-            get(admin::institute_list).post(admin::create_institute),
-        )
+        .at("/admin/users", get(admin::user_list).post(admin::create_user))
+        .at("/admin/institutes", get(admin::institute_list).post(admin::create_institute))
         .at("/account", get(account::profile))
         .at("/account/password", post(account::change_password))
-        .at(
-            "/account/tokens",
-            get(account::token_list).post(account::create_token),
-        )
+        .at("/account/tokens", get(account::token_list).post(account::create_token))
         .at("/account/tokens/:id/revoke", post(account::revoke_token))
 }
 
@@ -66,25 +57,15 @@ pub struct CurrentUser(pub Actor);
 
 impl<'a> FromRequest<'a> for CurrentUser {
     async fn from_request(req: &'a Request, _body: &mut RequestBody) -> poem::Result<Self> {
-        let state = req.data::<Arc<AppState>>().ok_or_else(|| {
-            HttpError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "state missing",
-            )
-        })?;
+        let state = req
+            .data::<Arc<AppState>>()
+            .ok_or_else(|| HttpError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "state missing"))?;
         match crate::auth::from_cookies(state, req.cookie()).await? {
             Some(actor) => Ok(CurrentUser(actor)),
             None => {
-                let next = req
-                    .uri()
-                    .path_and_query()
-                    .map(|p| p.as_str())
-                    .unwrap_or("/");
+                let next = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
                 let target = format!("/login?next={}", percent_encode(next));
-                Err(poem::Error::from_response(
-                    Redirect::see_other(target).into_response(),
-                ))
+                Err(poem::Error::from_response(Redirect::see_other(target).into_response()))
             }
         }
     }
@@ -98,11 +79,7 @@ impl CurrentUser {
         } else {
             Err(HttpError::forbidden(format!(
                 "this page is for {}",
-                roles
-                    .iter()
-                    .map(|r| r.label().to_lowercase())
-                    .collect::<Vec<_>>()
-                    .join(" and ")
+                roles.iter().map(|r| r.label().to_lowercase()).collect::<Vec<_>>().join(" and ")
             )))
         }
     }
@@ -121,13 +98,7 @@ pub struct PageContext {
 }
 
 impl PageContext {
-    pub fn new(
-        state: &AppState,
-        jar: &CookieJar,
-        actor: Option<&Actor>,
-        title: &str,
-        current: &str,
-    ) -> PageContext {
+    pub fn new(state: &AppState, jar: &CookieJar, actor: Option<&Actor>, title: &str, current: &str) -> PageContext {
         let user = actor.map(|a| {
             json!({
                 "name": a.user.name, "email": a.user.email, "role": a.user.role.as_str(), "role_label": a.user.role.label(),
@@ -136,9 +107,7 @@ impl PageContext {
         });
         PageContext {
             title: title.to_string(),
-            nav: actor
-                .map(|a| navigation(a.user.role, current))
-                .unwrap_or_default(),
+            nav: actor.map(|a| navigation(a.user.role, current)).unwrap_or_default(),
             user,
             csrf_token: csrf::ensure_token(jar, state.config.secure_cookies()),
             notice: None,
@@ -170,20 +139,15 @@ impl PageContext {
 fn navigation(role: Role, current: &str) -> Vec<Value> {
     let mut items: Vec<(&str, &str)> = Vec::new();
     match role {
-        Role::Admin => items.extend([
-            ("/admin", "Overview"),
-            ("/admin/users", "Users"),
-            ("/admin/institutes", "Institutes"),
-        ]),
+        Role::Admin => {
+            items.extend([("/admin", "Overview"), ("/admin/users", "Users"), ("/admin/institutes", "Institutes")])
+        }
         Role::Manager => items.push(("/institute", "My institute")),
         Role::Instructor => items.push(("/teach", "Teaching")),
         Role::Learner => items.push(("/learn", "My learning")),
     }
     items.push(("/account", "Account"));
-    items
-        .into_iter()
-        .map(|(href, label)| json!({ "href": href, "label": label, "current": href == current }))
-        .collect()
+    items.into_iter().map(|(href, label)| json!({ "href": href, "label": label, "current": href == current })).collect()
 }
 
 /// Renders any error of a page route as a friendly page with the right status. Redirects
@@ -212,9 +176,7 @@ pub fn error_page(state: &AppState, err: poem::Error) -> Response {
         .unwrap_or_else(|_| format!("<h1>{heading}</h1><p>{advice}</p>"));
     let mut response = Html(html).with_status(error.status).into_response();
     if let Some(secs) = error.retry_after {
-        response
-            .headers_mut()
-            .insert(poem::http::header::RETRY_AFTER, secs.into());
+        response.headers_mut().insert(poem::http::header::RETRY_AFTER, secs.into());
     }
     response
 }
@@ -223,9 +185,7 @@ pub fn error_page(state: &AppState, err: poem::Error) -> Response {
 fn percent_encode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
-                (b as char).to_string()
-            }
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => (b as char).to_string(),
             _ => format!("%{b:02X}"),
         })
         .collect()

@@ -24,11 +24,7 @@ pub const CSRF_HEADER: &str = "x-csrf-token";
 
 /// The token of this browser, creating and setting the cookie when it has none.
 pub fn ensure_token(jar: &CookieJar, secure: bool) -> String {
-    if let Some(existing) = jar
-        .get(CSRF_COOKIE)
-        .map(|c| c.value_str().to_string())
-        .filter(|v| v.len() == 43)
-    {
+    if let Some(existing) = jar.get(CSRF_COOKIE).map(|c| c.value_str().to_string()).filter(|v| v.len() == 43) {
         return existing;
     }
     let mut bytes = [0u8; 32];
@@ -94,17 +90,10 @@ mod tests {
     fn tokens_must_match_exactly() {
         let jar = CookieJar::default();
         let token = ensure_token(&jar, false);
-        assert_eq!(
-            ensure_token(&jar, false),
-            token,
-            "a browser keeps its token"
-        );
+        assert_eq!(ensure_token(&jar, false), token, "a browser keeps its token");
         assert!(verify(&jar, Some(&token)).is_ok());
         assert!(verify(&jar, Some("forged")).is_err());
         assert!(verify(&jar, None).is_err());
-        assert!(
-            verify(&CookieJar::default(), Some(&token)).is_err(),
-            "no cookie, no pass"
-        );
+        assert!(verify(&CookieJar::default(), Some(&token)).is_err(), "no cookie, no pass");
     }
 }

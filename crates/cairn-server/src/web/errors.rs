@@ -34,12 +34,7 @@ pub struct ErrorBody {
 
 impl HttpError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> HttpError {
-        HttpError {
-            status,
-            code,
-            message: message.into(),
-            retry_after: None,
-        }
+        HttpError { status, code, message: message.into(), retry_after: None }
     }
 
     pub fn bad_request(message: impl Into<String>) -> HttpError {
@@ -74,10 +69,7 @@ impl HttpError {
         HttpError {
             status: StatusCode::TOO_MANY_REQUESTS,
             code: "rate_limited",
-            message: format!(
-                "too many attempts; try again in {}",
-                human_wait(retry_after)
-            ),
+            message: format!("too many attempts; try again in {}", human_wait(retry_after)),
             retry_after: Some(retry_after),
         }
     }
@@ -102,10 +94,7 @@ impl HttpError {
     }
 
     pub fn body(&self) -> ErrorBody {
-        ErrorBody {
-            code: self.code.to_string(),
-            message: self.message.clone(),
-        }
+        ErrorBody { code: self.code.to_string(), message: self.message.clone() }
     }
 
     /// Turns any error poem raised (routing, parsing, size limits) into our shape.
@@ -153,9 +142,7 @@ impl From<AccountError> for HttpError {
             AccountError::Invalid(i) => HttpError::invalid(i.to_string()),
             AccountError::EmailTaken(_) => HttpError::conflict(e.to_string()),
             AccountError::NotFound => HttpError::not_found(e.to_string()),
-            AccountError::BadCredentials => {
-                HttpError::new(StatusCode::UNAUTHORIZED, "bad_credentials", e.to_string())
-            }
+            AccountError::BadCredentials => HttpError::new(StatusCode::UNAUTHORIZED, "bad_credentials", e.to_string()),
             AccountError::Store(s) => s.into(),
             AccountError::Corrupt(_) => HttpError::internal(&e),
         }
@@ -167,9 +154,7 @@ impl From<OrganisationError> for HttpError {
         match e {
             OrganisationError::Invalid(i) => HttpError::invalid(i.to_string()),
             OrganisationError::SlugTaken(_) => HttpError::conflict(e.to_string()),
-            OrganisationError::NotFound(_) | OrganisationError::UserNotFound => {
-                HttpError::not_found(e.to_string())
-            }
+            OrganisationError::NotFound(_) | OrganisationError::UserNotFound => HttpError::not_found(e.to_string()),
             OrganisationError::Store(s) => s.into(),
         }
     }
@@ -221,12 +206,7 @@ mod tests {
 
     #[test]
     fn waits_read_naturally() {
-        let cases = [
-            (0, "a second"),
-            (30, "30 seconds"),
-            (60, "a minute"),
-            (290, "5 minutes"),
-        ];
+        let cases = [(0, "a second"), (30, "30 seconds"), (60, "a minute"), (290, "5 minutes")];
         for (secs, text) in cases {
             assert_eq!(human_wait(secs), text);
         }
@@ -235,32 +215,15 @@ mod tests {
     #[test]
     fn domain_errors_map_to_statuses() {
         let cases: Vec<(HttpError, StatusCode, &str)> = vec![
+            (AccountError::EmailTaken("a@b.org".into()).into(), StatusCode::CONFLICT, "conflict"),
+            (AccountError::NotFound.into(), StatusCode::NOT_FOUND, "not_found"),
             (
-                AccountError::EmailTaken("a@b.org".into()).into(),
-                StatusCode::CONFLICT,
-                "conflict",
-            ),
-            (
-                AccountError::NotFound.into(),
-                StatusCode::NOT_FOUND,
-                "not_found",
-            ),
-            (
-                AccountError::Invalid(cairn_core::validate::InvalidInput::new("email", "bad"))
-                    .into(),
+                AccountError::Invalid(cairn_core::validate::InvalidInput::new("email", "bad")).into(),
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "invalid_input",
             ),
-            (
-                OrganisationError::SlugTaken("x".into()).into(),
-                StatusCode::CONFLICT,
-                "conflict",
-            ),
-            (
-                OrganisationError::NotFound("x".into()).into(),
-                StatusCode::NOT_FOUND,
-                "not_found",
-            ),
+            (OrganisationError::SlugTaken("x".into()).into(), StatusCode::CONFLICT, "conflict"),
+            (OrganisationError::NotFound("x".into()).into(), StatusCode::NOT_FOUND, "not_found"),
         ];
         for (err, status, code) in cases {
             assert_eq!((err.status, err.code), (status, code), "{}", err.message);

@@ -30,15 +30,11 @@ pub async fn request_id<E: Endpoint>(next: E, req: Request) -> poem::Result<Resp
         .get(REQUEST_ID_HEADER)
         .and_then(|v| v.to_str().ok())
         .filter(|v| {
-            !v.is_empty()
-                && v.len() <= 64
-                && v.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            !v.is_empty() && v.len() <= 64 && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
         })
         .map(str::to_string)
         .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
-    let span =
-        tracing::info_span!("request", id = %id, method = %req.method(), path = %req.uri().path());
+    let span = tracing::info_span!("request", id = %id, method = %req.method(), path = %req.uri().path());
     let scoped_id = id.clone();
     let fut = async move {
         let started = Instant::now();
@@ -61,34 +57,22 @@ pub async fn request_id<E: Endpoint>(next: E, req: Request) -> poem::Result<Resp
 
 /// Refuses bodies over `limit` bytes with 413 before a handler reads them: by the declared
 /// `Content-Length`, and for chunked bodies by reading at most `limit + 1` bytes.
-pub async fn limit_body<E: Endpoint>(
-    next: E,
-    mut req: Request,
-    limit: u64,
-) -> poem::Result<E::Output> {
+pub async fn limit_body<E: Endpoint>(next: E, mut req: Request, limit: u64) -> poem::Result<E::Output> {
     let too_large = || {
         HttpError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "payload_too_large",
-            format!(
-                "the request body is larger than the {limit}-byte limit (CAIRN_MAX_BODY_BYTES)"
-            ),
+            format!("the request body is larger than the {limit}-byte limit (CAIRN_MAX_BODY_BYTES)"),
         )
     };
-    let declared = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
+    let declared =
+        req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     match declared {
         Some(length) if length > limit => return Err(too_large().into()),
         Some(_) => {}
         None if req.headers().contains_key(header::TRANSFER_ENCODING) => {
             let body = req.take_body();
-            let bytes = body
-                .into_bytes_limit(limit as usize)
-                .await
-                .map_err(|_| too_large())?;
+            let bytes = body.into_bytes_limit(limit as usize).await.map_err(|_| too_large())?;
             req.set_body(Body::from(bytes));
         }
         None => {}
@@ -102,17 +86,8 @@ pub async fn security_headers<E: Endpoint>(next: E, req: Request) -> poem::Resul
     // `get_response` turns errors into responses first, so error pages carry the headers too.
     let mut response = next.get_response(req).await;
     let headers = response.headers_mut();
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    headers.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("same-origin"),
-    );
-    headers.insert(
-        header::X_FRAME_OPTIONS,
-        HeaderValue::from_static("SAMEORIGIN"),
-    );
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("SAMEORIGIN"));
     Ok(response)
 }

@@ -32,33 +32,23 @@ impl Templates {
         registry.set_strict_mode(true);
         registry.set_dev_mode(cfg!(debug_assertions));
         for path in TemplateFiles::iter() {
-            let file = TemplateFiles::get(&path).ok_or_else(|| TemplateError {
-                name: path.to_string(),
-                message: "vanished".into(),
-            })?;
-            let text = std::str::from_utf8(&file.data).map_err(|e| TemplateError {
-                name: path.to_string(),
-                message: e.to_string(),
-            })?;
+            let file = TemplateFiles::get(&path)
+                .ok_or_else(|| TemplateError { name: path.to_string(), message: "vanished".into() })?;
+            let text = std::str::from_utf8(&file.data)
+                .map_err(|e| TemplateError { name: path.to_string(), message: e.to_string() })?;
             let name = path.trim_end_matches(".hbs").to_string();
             registry
                 .register_template_string(&name, text)
-                .map_err(|e| TemplateError {
-                    name: name.clone(),
-                    message: e.to_string(),
-                })?;
+                .map_err(|e| TemplateError { name: name.clone(), message: e.to_string() })?;
         }
         registry.register_helper("eq", Box::new(eq_helper));
         Ok(Templates { registry })
     }
 
     pub fn render(&self, name: &str, context: &impl Serialize) -> Result<String, HttpError> {
-        self.registry.render(name, context).map_err(|e| {
-            HttpError::internal(&TemplateError {
-                name: name.into(),
-                message: e.to_string(),
-            })
-        })
+        self.registry
+            .render(name, context)
+            .map_err(|e| HttpError::internal(&TemplateError { name: name.into(), message: e.to_string() }))
     }
 }
 
