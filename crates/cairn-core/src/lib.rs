@@ -4,8 +4,10 @@
 #![forbid(unsafe_code)]
 
 pub mod accounts;
+pub mod catalog;
 pub mod db;
 pub mod organisations;
+pub mod packages;
 #[cfg(feature = "test-support")]
 pub mod testing;
 pub mod validate;
