@@ -100,6 +100,13 @@ impl Drop for TestDb {
     }
 }
 
+/// The number of rows in `table`, for tests that check nothing was written.
+pub async fn count_rows(db: &Db, table: &str) -> i64 {
+    assert!(table.chars().all(|c| c.is_ascii_lowercase() || c == '_'), "a plain table name");
+    let sql = format!("SELECT COUNT(*) FROM {table}");
+    crate::on_db!(db, |pool| sqlx::query_scalar(&sql).fetch_one(pool).await).expect("count rows")
+}
+
 /// Replaces the database name in a PostgreSQL URL, keeping any query string.
 pub fn replace_database(url: &str, name: &str) -> String {
     let (base, query) = match url.split_once('?') {

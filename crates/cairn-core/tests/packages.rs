@@ -16,7 +16,7 @@ fn fixture(name: &str) -> PathBuf {
 
 fn request(file: &str, target: CourseTarget, by: Option<String>) -> ImportRequest {
     ImportRequest {
-        archive: fixture(file),
+        archive: std::fs::File::open(fixture(file)).unwrap(),
         original_filename: file.rsplit('/').next().unwrap().to_string(),
         target,
         imported_by: by,
@@ -45,8 +45,7 @@ fn files(dir: &Path) -> Vec<String> {
 }
 
 async fn count(db: &cairn_core::Db, table: &str) -> i64 {
-    let sql = format!("SELECT COUNT(*) FROM {table}");
-    cairn_core::on_db!(db, |pool| sqlx::query_scalar(&sql).fetch_one(pool).await).unwrap()
+    cairn_core::testing::count_rows(db, table).await
 }
 
 #[tokio::test]

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use cairn_core::packages::ContentStore;
 use cairn_core::{Db, DbOptions};
 use poem::endpoint::EmbeddedFilesEndpoint;
 use poem::http::StatusCode;
@@ -29,6 +30,7 @@ pub struct AppState {
     pub limiter: RateLimiter,
     pub redis: Option<Arc<RedisLink>>,
     pub templates: Templates,
+    pub content: ContentStore,
 }
 
 impl AppState {
@@ -43,7 +45,8 @@ impl AppState {
             Some(link) => (SessionStore::Redis(link.clone()), RateLimiter::Redis(link.clone())),
             None => (SessionStore::memory(), RateLimiter::memory()),
         };
-        Ok(Arc::new(AppState { templates: Templates::load()?, config, db, sessions, limiter, redis }))
+        let content = ContentStore::new(config.content_dir());
+        Ok(Arc::new(AppState { templates: Templates::load()?, config, db, sessions, limiter, redis, content }))
     }
 
     /// Opens the configured database, runs migrations and builds the state.
@@ -55,7 +58,19 @@ impl AppState {
         };
         let db = Db::connect(&config.effective_database_url(), &options).await?;
         db.migrate().await?;
-        AppState::new(config, db)
+        let state = AppState::new(config, db)?;
+        state.sweep_content().await?;
+        Ok(state)
+    }
+
+    /// Removes files that interrupted imports left behind (see `ContentStore::sweep`).
+    pub async fn sweep_content(&self) -> anyhow::Result<()> {
+        let known = cairn_core::packages::all_ids(&self.db).await?;
+        let removed = self.content.sweep(|id| known.contains(id))?;
+        if removed > 0 {
+            tracing::warn!(removed, "removed files of interrupted package imports");
+        }
+        Ok(())
     }
 
     pub fn session_ttl(&self) -> Duration {
@@ -72,7 +87,7 @@ pub fn build(state: Arc<AppState>) -> impl Endpoint<Output = Response> {
     let api_service = api::service(&state);
     let spec = api_service.spec_endpoint();
     let docs = api_service.swagger_ui();
-    let limit = state.config.max_body_bytes;
+    let limit = middleware::BodyLimits { default: state.config.max_body_bytes, upload: state.config.max_package_bytes };
 
     let api_routes = Route::new()
         .nest("/", api_service)

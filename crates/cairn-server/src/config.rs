@@ -52,6 +52,14 @@ pub struct Config {
     pub login_window_secs: u64,
     /// Largest request body accepted by the API and forms, in bytes.
     pub max_body_bytes: u64,
+    /// Largest package upload accepted, in bytes.
+    pub max_package_bytes: u64,
+    /// Largest total uncompressed size of a package, in bytes.
+    pub package_max_uncompressed_bytes: u64,
+    /// Most entries (files and folders) in a package.
+    pub package_max_entries: usize,
+    /// Highest compression ratio (N for N:1) of one package entry over 1 MiB (zip bombs).
+    pub package_max_ratio: u64,
     /// Password for the first admin account; generated and printed when absent.
     pub admin_password: Option<String>,
     /// E-mail of the first admin account.
@@ -75,6 +83,10 @@ impl Default for Config {
             login_max_attempts_per_ip: 50,
             login_window_secs: 300,
             max_body_bytes: 1024 * 1024,
+            max_package_bytes: 1024 * 1024 * 1024,
+            package_max_uncompressed_bytes: 2 * 1024 * 1024 * 1024,
+            package_max_entries: 20_000,
+            package_max_ratio: 200,
             admin_password: None,
             admin_email: "admin@cairn.local".into(),
         }
@@ -159,6 +171,18 @@ impl Config {
         if let Some(v) = get("CAIRN_MAX_BODY_BYTES") {
             self.max_body_bytes = parse("CAIRN_MAX_BODY_BYTES", v)?;
         }
+        if let Some(v) = get("CAIRN_MAX_PACKAGE_BYTES") {
+            self.max_package_bytes = parse("CAIRN_MAX_PACKAGE_BYTES", v)?;
+        }
+        if let Some(v) = get("CAIRN_PACKAGE_MAX_UNCOMPRESSED_BYTES") {
+            self.package_max_uncompressed_bytes = parse("CAIRN_PACKAGE_MAX_UNCOMPRESSED_BYTES", v)?;
+        }
+        if let Some(v) = get("CAIRN_PACKAGE_MAX_ENTRIES") {
+            self.package_max_entries = parse("CAIRN_PACKAGE_MAX_ENTRIES", v)?;
+        }
+        if let Some(v) = get("CAIRN_PACKAGE_MAX_RATIO") {
+            self.package_max_ratio = parse("CAIRN_PACKAGE_MAX_RATIO", v)?;
+        }
         if let Some(v) = get("CAIRN_ADMIN_PASSWORD") {
             self.admin_password = Some(v);
         }
@@ -171,6 +195,21 @@ impl Config {
     /// The database URL in effect: the configured one or SQLite under the data folder.
     pub fn effective_database_url(&self) -> String {
         self.database_url.clone().unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("cairn.db").display()))
+    }
+
+    /// The package reader's limits from these settings (the rest keep their defaults).
+    pub fn package_limits(&self) -> cairn_scorm::Limits {
+        cairn_scorm::Limits {
+            max_total_uncompressed_bytes: self.package_max_uncompressed_bytes,
+            max_entries: self.package_max_entries,
+            max_compression_ratio: self.package_max_ratio,
+            ..cairn_scorm::Limits::default()
+        }
+    }
+
+    /// Where package files live.
+    pub fn content_dir(&self) -> PathBuf {
+        self.data_dir.join("content")
     }
 
     /// Whether cookies must carry `Secure`: only when users reach Cairn over HTTPS.

@@ -8,6 +8,8 @@ pub mod app;
 pub mod auth;
 pub mod bootstrap;
 pub mod config;
+pub mod content;
+pub mod imports;
 pub mod pages;
 pub mod rate_limit;
 pub mod redis_link;

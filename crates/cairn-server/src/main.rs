@@ -9,6 +9,8 @@ use cairn_core::accounts::{self, NewUser, Role};
 use cairn_core::organisations;
 use cairn_server::{bootstrap, AppState, Config};
 use clap::{Parser, Subcommand};
+
+mod import;
 use poem::listener::TcpListener;
 use poem::Server;
 
@@ -66,6 +68,24 @@ enum PackageCommand {
         /// The package (.zip).
         file: PathBuf,
         /// Print the documented JSON report (docs/package-inspect.md) instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Import a package into a new course, or as a new version of an existing course.
+    /// Prints the course id. Atomic: a refused package stores nothing (exit 1).
+    Import {
+        /// The package (.zip).
+        file: PathBuf,
+        /// Slug or id of the existing course that gets a new version.
+        #[arg(long)]
+        course: Option<String>,
+        /// Slug of the institute of a new course (needed when there are several).
+        #[arg(long)]
+        org: Option<String>,
+        /// Title of a new course (default: the package title).
+        #[arg(long)]
+        title: Option<String>,
+        /// Print a JSON result instead of text.
         #[arg(long)]
         json: bool,
     },
@@ -153,6 +173,11 @@ async fn main() -> anyhow::Result<()> {
         // Inspecting a package needs no configuration or database.
         Command::Package { command: PackageCommand::Inspect { file, json } } => {
             std::process::exit(inspect_package(&file, json)?)
+        }
+        Command::Package { command: PackageCommand::Import { file, course, org, title, json } } => {
+            let state = AppState::open(load_config()?).await?;
+            let code = import::run(&state, import::Args { file, course, org, title, json }).await?;
+            std::process::exit(code)
         }
     }
 }

@@ -124,6 +124,42 @@ fn package_inspect_reports_and_sets_the_exit_code() {
     assert!(!missing.status.success() && String::from_utf8_lossy(&missing.stderr).contains("could not open"));
 }
 
+#[test]
+fn package_import_from_the_command_line() {
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/scorm");
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let output = cairn(dir.path()).args(args).output().unwrap();
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    let valid = fixtures.join("valid/scorm12_golf_RuntimeBasicCalls_SCORM12.zip");
+    let valid = valid.to_str().unwrap();
+    let (code, _, err) = run(&["package", "import", valid]);
+    assert_eq!(code, Some(1), "no institute yet: {err}");
+    assert!(err.contains("cairn org add"), "{err}");
+    run(&["org", "add", "--slug", "ipa", "--name", "IPA"]);
+    let (code, out, err) = run(&["package", "import", valid, "--title", "Golf basics"]);
+    assert_eq!(code, Some(0), "{err}");
+    let course_id = out.trim().to_string();
+    assert_eq!(course_id.len(), 36, "the course id is printed: {out}");
+    assert!(err.contains("as version 1 of course golf-basics"), "{err}");
+    let (code, out, _) = run(&["package", "import", valid, "--course", "golf-basics", "--json"]);
+    assert_eq!(code, Some(0));
+    let result: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!((result["version"].as_i64(), result["course_id"].as_str()), (Some(2), Some(course_id.as_str())));
+    let invalid = fixtures.join("invalid/no_manifest.zip");
+    let (code, out, _) = run(&["package", "import", invalid.to_str().unwrap(), "--json"]);
+    assert_eq!(code, Some(1));
+    let result: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(result["errors"][0]["code"], "no_manifest");
+    let packages = std::fs::read_dir(dir.path().join("content/packages")).unwrap().count();
+    assert_eq!(packages, 2, "two versions on disk, nothing from the refused package");
+}
+
 /// A `cairn serve` child process that is killed when dropped.
 struct Server {
     child: Child,

@@ -4,7 +4,7 @@
 
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use cairn_scorm::{ArchiveError, Diagnostic, Inspection, Limits, Package, PackageArchive};
@@ -26,8 +26,9 @@ pub enum CourseTarget {
 
 /// What to import.
 pub struct ImportRequest {
-    /// The package zip, already on local disk.
-    pub archive: PathBuf,
+    /// The package zip, an open file on local disk (an upload's temporary file or a path
+    /// given on the command line). It is read twice: inspected, then extracted.
+    pub archive: File,
     /// The name the uploader gave the file, kept for the record.
     pub original_filename: String,
     pub target: CourseTarget,
@@ -62,13 +63,9 @@ pub async fn import_package(
     request: ImportRequest,
     progress: Option<ProgressFn>,
 ) -> Result<ImportOutcome, PackageError> {
-    let archive_path = request.archive.clone();
-    let limits = request.limits.clone();
-    let inspection = blocking(move || {
-        let file = File::open(&archive_path)?;
-        Ok(cairn_scorm::inspect(BufReader::new(file), &limits))
-    })
-    .await?;
+    let archive_bytes = request.archive.metadata()?.len();
+    let (for_inspection, limits) = (request.archive.try_clone()?, request.limits.clone());
+    let inspection = blocking(move || Ok(cairn_scorm::inspect(BufReader::new(for_inspection), &limits))).await?;
     if !inspection.is_importable() {
         return Ok(ImportOutcome::Refused(inspection));
     }
@@ -81,9 +78,9 @@ pub async fn import_package(
     std::fs::create_dir_all(store.packages_dir())?;
     let staging = store.incoming_dir().join(&package_id);
     let stats = {
-        let (archive_path, staging, root, limits) =
-            (request.archive.clone(), staging.clone(), inspection.package_root.clone(), request.limits.clone());
-        blocking(move || Ok(extract(&archive_path, &root, &staging, &limits, progress.as_deref()))).await?
+        let (archive, staging, root, limits) =
+            (request.archive.try_clone()?, staging.clone(), inspection.package_root.clone(), request.limits.clone());
+        blocking(move || Ok(extract(archive, &root, &staging, &limits, progress.as_deref()))).await?
     };
     let stats = match stats {
         Ok(stats) => stats,
@@ -99,7 +96,6 @@ pub async fn import_package(
         }
     };
 
-    let archive_bytes = std::fs::metadata(&request.archive)?.len();
     let result = record(db, store, &staging, &package_id, &request, &inspection, &package, stats, archive_bytes).await;
     if result.is_err() {
         remove_quietly(&staging);
@@ -127,13 +123,12 @@ enum ExtractError {
 /// small buffer, so memory stays flat whatever the package size. The archive enforces the
 /// declared sizes and ratios while decompressing.
 fn extract(
-    archive_path: &Path,
+    file: File,
     root: &str,
     dest: &Path,
     limits: &Limits,
     progress: Option<&(dyn Fn(u64, u64) + Send + Sync)>,
 ) -> Result<ExtractStats, ExtractError> {
-    let file = File::open(archive_path)?;
     let mut archive = PackageArchive::open(BufReader::with_capacity(256 * 1024, file), limits)?;
     let entries: Vec<_> = archive
         .entries()

@@ -1,6 +1,7 @@
 //! The JSON API under `/api`: one `#[OpenApi]` struct per tag, shared auth and error types.
 
 pub mod accounts;
+pub mod courses;
 pub mod institutes;
 pub mod tokens;
 
@@ -25,6 +26,8 @@ pub enum ApiTags {
     Tokens,
     /// Training institutes and their members.
     Institutes,
+    /// Courses and the packages imported into them.
+    Courses,
 }
 
 /// Every API error: `{ "code": "...", "message": "..." }` with the matching status.
@@ -88,6 +91,8 @@ macro_rules! api_error_from {
 api_error_from!(
     cairn_core::accounts::AccountError,
     cairn_core::organisations::OrganisationError,
+    cairn_core::catalog::CatalogError,
+    cairn_core::packages::PackageError,
     cairn_core::StoreError
 );
 
@@ -163,7 +168,7 @@ impl Auth {
     }
 }
 
-pub type Apis = (accounts::AccountsApi, tokens::TokensApi, institutes::InstitutesApi);
+pub type Apis = (accounts::AccountsApi, tokens::TokensApi, institutes::InstitutesApi, courses::CoursesApi);
 
 /// The OpenAPI service with every tag, served under `/api`.
 pub fn service(state: &Arc<AppState>) -> OpenApiService<Apis, ()> {
@@ -171,6 +176,7 @@ pub fn service(state: &Arc<AppState>) -> OpenApiService<Apis, ()> {
         accounts::AccountsApi { state: state.clone() },
         tokens::TokensApi { state: state.clone() },
         institutes::InstitutesApi { state: state.clone() },
+        courses::CoursesApi { state: state.clone() },
     );
     OpenApiService::new(apis, "Cairn API", env!("CARGO_PKG_VERSION"))
         .description(

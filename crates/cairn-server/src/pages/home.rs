@@ -58,8 +58,12 @@ pub async fn teach(state: Data<&Arc<AppState>>, jar: &CookieJar, user: CurrentUs
             "learners": learners.items.iter().map(super::admin::user_row).collect::<Vec<_>>(),
         }));
     }
+    let courses = cairn_core::catalog::visible_to(&state.db, &actor.principal).await?;
+    let courses: Vec<_> =
+        courses.iter().map(|c| json!({ "slug": c.slug, "title": c.title, "status": c.status })).collect();
+    let page = json!({ "institutes": sections, "courses": courses });
     Ok(PageContext::new(&state, jar, Some(actor), "Teaching", "/teach")
-        .page(json!({ "institutes": sections }))
+        .page(page)
         .render(&state, "pages/teach")?
         .into_response())
 }

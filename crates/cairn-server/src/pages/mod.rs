@@ -4,6 +4,7 @@
 mod account;
 mod admin;
 mod auth;
+mod courses;
 mod home;
 mod institute;
 
@@ -30,6 +31,8 @@ pub fn routes() -> Route {
         .at("/logout", post(auth::logout))
         .at("/learn", get(home::learn))
         .at("/teach", get(home::teach))
+        .at("/teach/import", get(courses::import_page).post(courses::import))
+        .at("/courses/:id", get(courses::course_page))
         .at("/institute", get(institute::overview))
         .at("/institute/:slug/members", post(institute::add_member))
         .at("/admin", get(admin::overview))
@@ -39,6 +42,7 @@ pub fn routes() -> Route {
         .at("/account/password", post(account::change_password))
         .at("/account/tokens", get(account::token_list).post(account::create_token))
         .at("/account/tokens/:id/revoke", post(account::revoke_token))
+        .at("/content/:package/*path", get(crate::content::serve))
 }
 
 /// Where each role lands after signing in.

@@ -110,6 +110,7 @@ impl HttpError {
             StatusCode::NOT_FOUND => "not_found",
             StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
             StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+            StatusCode::LENGTH_REQUIRED => "length_required",
             StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
             StatusCode::UNPROCESSABLE_ENTITY => "invalid_input",
             StatusCode::TOO_MANY_REQUESTS => "rate_limited",
@@ -156,6 +157,28 @@ impl From<OrganisationError> for HttpError {
             OrganisationError::SlugTaken(_) => HttpError::conflict(e.to_string()),
             OrganisationError::NotFound(_) | OrganisationError::UserNotFound => HttpError::not_found(e.to_string()),
             OrganisationError::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<cairn_core::catalog::CatalogError> for HttpError {
+    fn from(e: cairn_core::catalog::CatalogError) -> Self {
+        use cairn_core::catalog::CatalogError;
+        match e {
+            CatalogError::Invalid(i) => HttpError::invalid(i.to_string()),
+            CatalogError::NotFound(_) => HttpError::not_found(e.to_string()),
+            CatalogError::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<cairn_core::packages::PackageError> for HttpError {
+    fn from(e: cairn_core::packages::PackageError) -> Self {
+        use cairn_core::packages::PackageError;
+        match e {
+            PackageError::Catalog(c) => c.into(),
+            PackageError::Store(s) => s.into(),
+            PackageError::Io(_) | PackageError::Corrupt(_) => HttpError::internal(&e),
         }
     }
 }

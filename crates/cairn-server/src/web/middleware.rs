@@ -55,14 +55,29 @@ pub async fn request_id<E: Endpoint>(next: E, req: Request) -> poem::Result<Resp
     CURRENT_REQUEST_ID.scope(scoped_id, fut).await
 }
 
-/// Refuses bodies over `limit` bytes with 413 before a handler reads them: by the declared
-/// `Content-Length`, and for chunked bodies by reading at most `limit + 1` bytes.
-pub async fn limit_body<E: Endpoint>(next: E, mut req: Request, limit: u64) -> poem::Result<E::Output> {
+/// Body size rules: ordinary requests (JSON, forms) and package uploads.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimits {
+    pub default: u64,
+    pub upload: u64,
+}
+
+/// Paths that take package uploads, with their own (larger) limit.
+pub const UPLOAD_PATHS: [&str; 2] = ["/api/v1/packages", "/teach/import"];
+
+/// Refuses bodies over the limit with 413 before a handler reads them: by the declared
+/// `Content-Length`, and for chunked bodies by reading at most `limit + 1` bytes. Uploads
+/// must declare their length (browsers and curl do), so a large upload is refused before
+/// a byte is stored, and is never buffered in memory.
+pub async fn limit_body<E: Endpoint>(next: E, mut req: Request, limits: BodyLimits) -> poem::Result<E::Output> {
+    let is_upload = UPLOAD_PATHS.contains(&req.original_uri().path());
+    let (limit, setting) =
+        if is_upload { (limits.upload, "CAIRN_MAX_PACKAGE_BYTES") } else { (limits.default, "CAIRN_MAX_BODY_BYTES") };
     let too_large = || {
         HttpError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "payload_too_large",
-            format!("the request body is larger than the {limit}-byte limit (CAIRN_MAX_BODY_BYTES)"),
+            format!("the request body is larger than the {limit}-byte limit ({setting})"),
         )
     };
     let declared =
@@ -71,6 +86,14 @@ pub async fn limit_body<E: Endpoint>(next: E, mut req: Request, limit: u64) -> p
         Some(length) if length > limit => return Err(too_large().into()),
         Some(_) => {}
         None if req.headers().contains_key(header::TRANSFER_ENCODING) => {
+            if is_upload {
+                return Err(HttpError::new(
+                    StatusCode::LENGTH_REQUIRED,
+                    "length_required",
+                    "package uploads must declare their size in Content-Length",
+                )
+                .into());
+            }
             let body = req.take_body();
             let bytes = body.into_bytes_limit(limit as usize).await.map_err(|_| too_large())?;
             req.set_body(Body::from(bytes));

@@ -1,0 +1,254 @@
+//! Course pages: a course's outline and versions, and the instructor's package upload.
+
+use std::sync::Arc;
+
+use cairn_core::accounts::Role;
+use cairn_core::packages::{self, ImportOutcome};
+use cairn_core::{catalog, organisations};
+use poem::http::StatusCode;
+use poem::web::cookie::CookieJar;
+use poem::web::{Data, Field, Multipart, Path, Query};
+use poem::{handler, IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use tokio::io::AsyncReadExt;
+
+use super::admin::date;
+use super::{see_other, CurrentUser, PageContext};
+use crate::app::AppState;
+use crate::auth::Actor;
+use crate::imports::{self, DiagnosticView, ImportChoice};
+use crate::web::csrf;
+use crate::web::errors::HttpError;
+
+/// Longest text field accepted in the upload form (course, institute, title).
+const MAX_FORM_TEXT: u64 = 1024;
+
+const STAFF: [Role; 3] = [Role::Instructor, Role::Manager, Role::Admin];
+
+#[derive(Deserialize)]
+pub struct CourseQuery {
+    imported: Option<i64>,
+}
+
+fn diagnostic_rows(list: &[DiagnosticView]) -> Vec<Value> {
+    list.iter()
+        .map(|d| {
+            let place = match (&d.path, d.line) {
+                (Some(path), Some(line)) => Some(format!("{path}, line {line}")),
+                (Some(path), None) => Some(path.clone()),
+                _ => None,
+            };
+            json!({ "message": capitalise(&d.message), "code": d.code, "place": place })
+        })
+        .collect()
+}
+
+fn capitalise(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+#[handler]
+pub async fn course_page(
+    state: Data<&Arc<AppState>>,
+    jar: &CookieJar,
+    user: CurrentUser,
+    id: Path<String>,
+    query: Query<CourseQuery>,
+) -> Result<Response, HttpError> {
+    let actor = &user.0;
+    let course = crate::api::courses::visible_course(&state, actor, &id).await?;
+    let institute =
+        organisations::of_user(&state.db, &actor.user.id).await?.into_iter().find(|o| o.id == course.organisation_id);
+    let versions = packages::versions(&state.db, &course.id).await?;
+    let current = versions.iter().find(|v| Some(&v.id) == course.current_package_id.as_ref());
+    let items = match current {
+        Some(v) => packages::items(&state.db, &v.id).await?,
+        None => Vec::new(),
+    };
+    let outline: Vec<Value> = items
+        .iter()
+        .filter(|i| i.visible)
+        .map(|i| {
+            json!({
+                "title": i.title, "depth": i.depth, "indent": i.depth * 2,
+                "kind": i.scorm_type.as_deref().map(|t| if t == "sco" { "SCO" } else { "asset" }),
+                "preview": i.launch.as_ref().zip(current).map(|(launch, v)| format!("/content/{}/{}", v.id, launch)),
+            })
+        })
+        .collect();
+    let imported = query.imported.and_then(|n| versions.iter().find(|v| v.version == n));
+    let page = json!({
+        "slug": course.slug, "title": course.title, "status": course.status,
+        "institute": institute.map(|o| o.name),
+        "can_edit": catalog::may_edit(&state.db, &actor.principal, &course).await?,
+        "outline": outline,
+        "versions": versions.iter().map(|v| json!({
+            "version": v.version, "title": v.title, "standard": standard_label(&v.standard, v.edition.as_deref()),
+            "file": v.original_filename, "files": v.file_count, "size": human_bytes(v.content_bytes), "date": date(v.created_at),
+            "current": Some(&v.id) == course.current_package_id.as_ref(),
+            "warning_count": imports::stored_warnings(&v.warnings_json).len(),
+        })).collect::<Vec<_>>(),
+        "imported": imported.map(|v| json!({
+            "version": v.version,
+            "warnings": diagnostic_rows(&imports::stored_warnings(&v.warnings_json)),
+        })),
+    });
+    Ok(PageContext::new(&state, jar, Some(actor), &course.title, "/teach")
+        .page(page)
+        .render(&state, "pages/course")?
+        .into_response())
+}
+
+fn standard_label(standard: &str, edition: Option<&str>) -> String {
+    match (standard, edition) {
+        ("scorm12", _) => "SCORM 1.2".into(),
+        ("scorm2004", Some(e)) => format!("SCORM 2004 {e} edition"),
+        ("scorm2004", None) => "SCORM 2004".into(),
+        (other, _) => other.to_string(),
+    }
+}
+
+fn human_bytes(n: i64) -> String {
+    match n {
+        n if n >= 1 << 30 => format!("{:.1} GB", n as f64 / (1u64 << 30) as f64),
+        n if n >= 1 << 20 => format!("{:.1} MB", n as f64 / (1u64 << 20) as f64),
+        n if n >= 1 << 10 => format!("{:.0} KB", n as f64 / 1024.0),
+        n => format!("{n} bytes"),
+    }
+}
+
+async fn import_form(
+    state: &AppState,
+    jar: &CookieJar,
+    actor: &Actor,
+    choice: &ImportChoice,
+) -> Result<PageContext, HttpError> {
+    let institutes = organisations::of_user(&state.db, &actor.user.id).await?;
+    let all_institutes = if actor.principal.is_admin() {
+        organisations::list(&state.db).await?.into_iter().map(|o| (o.slug, o.name)).collect()
+    } else {
+        institutes.into_iter().map(|o| (o.slug, o.name)).collect::<Vec<_>>()
+    };
+    let mut courses = Vec::new();
+    for course in catalog::visible_to(&state.db, &actor.principal).await? {
+        if catalog::may_edit(&state.db, &actor.principal, &course).await? {
+            courses.push(json!({ "slug": course.slug, "title": course.title, "selected": choice.course.as_deref() == Some(course.slug.as_str()) }));
+        }
+    }
+    let page = json!({
+        "institutes": all_institutes.iter().map(|(slug, name)| json!({ "slug": slug, "name": name, "selected": choice.institute.as_deref() == Some(slug.as_str()) })).collect::<Vec<_>>(),
+        "choose_institute": all_institutes.len() > 1,
+        "courses": courses,
+        "title": choice.title.clone().unwrap_or_default(),
+        "max_size": human_bytes(state.config.max_package_bytes as i64),
+        "refused": null,
+    });
+    Ok(PageContext::new(state, jar, Some(actor), "Import a package", "/teach").page(page))
+}
+
+#[derive(Deserialize)]
+pub struct ImportQuery {
+    course: Option<String>,
+}
+
+#[handler]
+pub async fn import_page(
+    state: Data<&Arc<AppState>>,
+    jar: &CookieJar,
+    user: CurrentUser,
+    query: Query<ImportQuery>,
+) -> Result<Response, HttpError> {
+    let actor = user.require(&STAFF)?;
+    let choice = ImportChoice { course: query.course.clone(), ..ImportChoice::default() };
+    Ok(import_form(&state, jar, actor, &choice).await?.render(&state, "pages/import")?.into_response())
+}
+
+/// Reads a short text field, refusing one longer than [`MAX_FORM_TEXT`].
+async fn small_text(field: Field) -> Result<String, HttpError> {
+    let mut text = String::new();
+    field
+        .into_async_read()
+        .take(MAX_FORM_TEXT + 1)
+        .read_to_string(&mut text)
+        .await
+        .map_err(|e| HttpError::bad_request(format!("the form could not be read: {e}")))?;
+    if text.len() as u64 > MAX_FORM_TEXT {
+        return Err(HttpError::invalid(format!("a form field is longer than {MAX_FORM_TEXT} characters")));
+    }
+    Ok(text)
+}
+
+/// Takes the upload form. The CSRF token must be the first field, so a forged request is
+/// refused before any file is stored.
+#[handler]
+pub async fn import(
+    state: Data<&Arc<AppState>>,
+    jar: &CookieJar,
+    user: CurrentUser,
+    mut form: Multipart,
+) -> Result<Response, HttpError> {
+    let actor = user.require(&STAFF)?;
+    let unreadable =
+        |e: poem::error::ParseMultipartError| HttpError::bad_request(format!("the upload could not be read: {e}"));
+    let mut choice = ImportChoice::default();
+    let mut upload: Option<(std::fs::File, String)> = None;
+    let mut checked = false;
+    while let Some(field) = form.next_field().await.map_err(unreadable)? {
+        let name = field.name().unwrap_or("").to_string();
+        if !checked {
+            let token = if name == csrf::CSRF_FIELD { Some(small_text(field).await?) } else { None };
+            csrf::verify(jar, token.as_deref())?;
+            checked = true;
+            continue;
+        }
+        match name.as_str() {
+            "course" => choice.course = Some(small_text(field).await?),
+            "institute" => choice.institute = Some(small_text(field).await?),
+            "title" => choice.title = Some(small_text(field).await?),
+            "file" => {
+                let filename = field.file_name().unwrap_or("package.zip").to_string();
+                let file = field.tempfile().await.map_err(unreadable)?.into_std().await;
+                upload = Some((file, filename));
+            }
+            _ => {}
+        }
+    }
+    if !checked {
+        csrf::verify(jar, None)?;
+    }
+    let Some((file, filename)) = upload.filter(|(f, _)| f.metadata().is_ok_and(|m| m.len() > 0)) else {
+        let context = import_form(&state, jar, actor, &choice).await?.error("Choose a package file (.zip) to import.");
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, context.render(&state, "pages/import")?).into_response());
+    };
+    let outcome = match imports::import_upload(&state, actor, &choice, file, filename.clone()).await {
+        Ok(outcome) => outcome,
+        Err(e) if e.status.is_client_error() => {
+            let context =
+                import_form(&state, jar, actor, &choice).await?.error(format!("Nothing was imported: {}.", e.message));
+            return Ok((e.status, context.render(&state, "pages/import")?).into_response());
+        }
+        Err(e) => return Err(e),
+    };
+    match outcome {
+        ImportOutcome::Imported(done) => {
+            Ok(see_other(&format!("/courses/{}?imported={}", done.course.slug, done.package.version)))
+        }
+        ImportOutcome::Refused(inspection) => {
+            let mut context = import_form(&state, jar, actor, &choice).await?;
+            context.page["refused"] = json!({
+                "file": filename,
+                "standard": inspection.standard.display_name(),
+                "errors": diagnostic_rows(&inspection.errors.iter().map(DiagnosticView::from).collect::<Vec<_>>()),
+                "warnings": diagnostic_rows(&inspection.warnings.iter().map(DiagnosticView::from).collect::<Vec<_>>()),
+            });
+            let context =
+                context.error("The package was not imported. Nothing was stored; the problems are listed below.");
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, context.render(&state, "pages/import")?).into_response())
+        }
+    }
+}
