@@ -1,8 +1,25 @@
 //! First start: the first administrator account and, with `--demo`, a demo institute with
 //! an instructor and a learner, so a newcomer sees a working site at once.
 
+use std::io::Write;
+
+use anyhow::Context;
 use cairn_core::accounts::{self, NewUser, Role};
-use cairn_core::{organisations, Db};
+use cairn_core::packages::{self, CourseTarget, ImportOutcome, ImportRequest};
+use cairn_core::{catalog, organisations, Db};
+use rust_embed::RustEmbed;
+
+use crate::app::AppState;
+
+/// The courses the project writes itself (`courses/`), embedded so that `--demo` works
+/// from any folder and from a release binary.
+#[derive(RustEmbed)]
+#[folder = "../../courses/"]
+#[exclude = "*README.md"]
+struct CourseSources;
+
+/// The demo courses: (folder under `courses/`, course slug).
+pub const DEMO_COURSES: [(&str, &str); 1] = [("egov-readiness", "e-government-readiness")];
 
 /// Credentials created at start, to print once.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,9 +55,54 @@ pub async fn ensure_admin(db: &Db, email: &str, password: Option<&str>) -> anyho
     Ok(Some(Credential { role: Role::Admin, email: created.user.email, password: created.generated_password }))
 }
 
+/// Creates the demo institute, its people and its courses when missing.
+pub async fn ensure_demo(state: &AppState) -> anyhow::Result<Vec<Credential>> {
+    let credentials = ensure_demo_people(&state.db).await?;
+    let org = organisations::get_by_slug(&state.db, DEMO_INSTITUTE_SLUG).await?;
+    let instructor = accounts::find_by_email(&state.db, DEMO_INSTRUCTOR_EMAIL).await?.map(|u| u.id);
+    for (folder, slug) in DEMO_COURSES {
+        if catalog::find_by_slug(&state.db, slug).await?.is_some() {
+            continue;
+        }
+        let archive = zip_course(folder).with_context(|| format!("packing the demo course {folder}"))?;
+        let request = ImportRequest {
+            archive,
+            original_filename: format!("{folder}.zip"),
+            target: CourseTarget::New { organisation_id: org.id.clone(), title: None, slug: Some(slug.to_string()) },
+            imported_by: instructor.clone(),
+            limits: state.config.package_limits(),
+        };
+        match packages::import_package(&state.db, &state.content, request, None).await? {
+            ImportOutcome::Imported(done) => tracing::info!(course = %done.course.slug, "demo course imported"),
+            ImportOutcome::Refused(inspection) => {
+                let reasons: Vec<_> = inspection.errors.iter().map(|e| e.message.clone()).collect();
+                anyhow::bail!("the demo course {folder} was refused: {}", reasons.join("; "));
+            }
+        }
+    }
+    Ok(credentials)
+}
+
+/// Zips `courses/<folder>/` (manifest at the root) into an anonymous temporary file.
+pub fn zip_course(folder: &str) -> anyhow::Result<std::fs::File> {
+    let prefix = format!("{folder}/");
+    let mut names: Vec<String> =
+        CourseSources::iter().filter(|p| p.starts_with(&prefix)).map(|p| p.to_string()).collect();
+    anyhow::ensure!(!names.is_empty(), "no course sources under courses/{folder}");
+    names.sort();
+    let mut writer = zip::ZipWriter::new(tempfile::tempfile()?);
+    let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    for name in names {
+        let file = CourseSources::get(&name).with_context(|| format!("embedded file {name}"))?;
+        writer.start_file(&name[prefix.len()..], options)?;
+        writer.write_all(&file.data)?;
+    }
+    Ok(writer.finish()?)
+}
+
 /// Creates the demo institute and its manager, instructor and learner when missing.
 /// Accounts that already exist are left alone (their passwords were printed before).
-pub async fn ensure_demo(db: &Db) -> anyhow::Result<Vec<Credential>> {
+async fn ensure_demo_people(db: &Db) -> anyhow::Result<Vec<Credential>> {
     let org = match organisations::find_by_slug(db, DEMO_INSTITUTE_SLUG).await? {
         Some(org) => org,
         None => organisations::create(db, DEMO_INSTITUTE_SLUG, "Demo Institute of Public Administration").await?,

@@ -204,7 +204,7 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         credentials.push(admin);
     }
     if demo {
-        credentials.extend(bootstrap::ensure_demo(&state.db).await?);
+        credentials.extend(bootstrap::ensure_demo(&state).await?);
     }
     let listener = TcpListener::bind(config.bind);
     let app = cairn_server::build(state.clone());

@@ -273,6 +273,32 @@ async fn first_start_with_demo_prints_working_credentials() {
             .unwrap();
         assert_eq!(page.status(), 200, "{email} opens {landing}");
     }
+    // The demo course is there: the learner sees it and its content is served.
+    let learner =
+        sign_in(&server.url, "learner@demo.cairn.local", &credential(&server.stdout, "learner@demo.cairn.local")).await;
+    let cookie = format!("cairn_session={learner}");
+    let learn = http()
+        .get(format!("{}/learn", server.url))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(learn.contains("/courses/e-government-readiness"), "{learn}");
+    let course = http()
+        .get(format!("{}/courses/e-government-readiness", server.url))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    let html = course.text().await.unwrap();
+    assert!(html.contains("E-government readiness"), "{html}");
+    let first_page = html.split("href=\"/content/").nth(1).and_then(|s| s.split('"').next()).expect("a content link");
+    let content =
+        http().get(format!("{}/content/{first_page}", server.url)).header("cookie", &cookie).send().await.unwrap();
+    assert_eq!(content.status(), 200, "{first_page}");
     drop(server);
     // A second start creates nothing and prints no credentials.
     let again = serve(cairn(dir.path()), &["--demo"]);

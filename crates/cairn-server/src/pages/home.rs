@@ -29,9 +29,11 @@ pub async fn index(state: Data<&Arc<AppState>>, jar: &CookieJar) -> Result<Respo
 pub async fn learn(state: Data<&Arc<AppState>>, jar: &CookieJar, user: CurrentUser) -> Result<Response, HttpError> {
     let actor = &user.0;
     let institutes = organisations::of_user(&state.db, &actor.user.id).await?;
+    let courses = cairn_core::catalog::visible_to(&state.db, &actor.principal).await?;
     let page = json!({
         "first_name": actor.user.name.split_whitespace().next().unwrap_or(&actor.user.name),
         "institutes": institutes.iter().map(|o| json!({ "name": o.name })).collect::<Vec<_>>(),
+        "courses": courses.iter().map(|c| json!({ "slug": c.slug, "title": c.title })).collect::<Vec<_>>(),
     });
     Ok(PageContext::new(&state, jar, Some(actor), "My learning", "/learn")
         .page(page)
