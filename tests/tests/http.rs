@@ -161,3 +161,71 @@ async fn redis_down_is_reported_not_fatal() {
     assert!(response.text().await.unwrap().contains("Temporarily unavailable"));
     assert_eq!(client.get("/healthz").await.status(), 200);
 }
+
+/// A private `redis-server` on a free port, stopped on drop.
+struct PrivateRedis {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl PrivateRedis {
+    fn start(port: u16) -> PrivateRedis {
+        let child = std::process::Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("redis-server must be installed for the Redis suite");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(std::time::Instant::now() < deadline, "redis-server did not start");
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        PrivateRedis { child, port }
+    }
+}
+
+impl Drop for PrivateRedis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test]
+async fn a_redis_outage_at_run_time_is_survived() {
+    if cairn_tests::redis_url().is_none() {
+        cairn_tests::note_redis_skipped("http: Redis outage");
+        return;
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let redis = PrivateRedis::start(port);
+    let url = format!("redis://127.0.0.1:{}", redis.port);
+    let app = TestApp::start(TestDb::sqlite().await, "sqlite+private-redis", |c| c.redis_url = Some(url)).await;
+    app.user("ama@example.org", Role::Learner, None).await;
+    let client = app.signed_in("ama@example.org").await;
+    assert_eq!(client.get("/account").await.status(), 200);
+
+    // Redis dies while Cairn runs.
+    drop(redis);
+    let page = client.get("/account").await;
+    assert_eq!(page.status(), 503, "pages that need the session say so");
+    assert!(page.text().await.unwrap().contains("Temporarily unavailable"));
+    let ready = client.get("/readyz").await;
+    assert_eq!(ready.status(), 503);
+    assert_eq!(json(ready).await["redis"]["status"], "error");
+    assert_eq!(client.get("/healthz").await.status(), 200, "the process is alive");
+
+    // Redis comes back (empty, as it keeps nothing): Cairn reconnects by itself.
+    let _redis = PrivateRedis::start(port);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        if client.get("/readyz").await.status() == 200 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "Cairn did not reconnect to Redis");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert_eq!(client.get("/account").await.status(), 303, "the old session is gone with Redis's data; sign in again");
+    assert_eq!(client.login("ama@example.org", PASSWORD).await.status(), 303);
+    assert_eq!(client.get("/account").await.status(), 200);
+}

@@ -169,6 +169,8 @@ async fn user_listing_filters_and_pages() {
                 .await
                 .unwrap();
         assert_eq!(search.items[0].email, "efua@example.org");
+        let by_role = accounts::count_by_role(db).await.unwrap();
+        assert_eq!(by_role, vec![(Role::Admin, 0), (Role::Manager, 0), (Role::Instructor, 1), (Role::Learner, 5)]);
         let huge = accounts::list_users(db, &UserFilter::default(), 0, 1_000_000).await.unwrap();
         assert_eq!(huge.limit, accounts::MAX_PAGE_SIZE, "page sizes are capped");
     }

@@ -347,6 +347,16 @@ pub async fn list_users(db: &Db, filter: &UserFilter, offset: i64, limit: i64) -
     Ok(Page { items, total, offset, limit })
 }
 
+/// How many accounts hold each role, in [`Role::ALL`] order.
+pub async fn count_by_role(db: &Db) -> Result<Vec<(Role, i64)>, AccountError> {
+    let rows: Vec<(String, i64)> =
+        on_db!(db, |pool| sqlx::query_as("SELECT role, COUNT(*) FROM users GROUP BY role").fetch_all(pool).await)?;
+    Ok(Role::ALL
+        .into_iter()
+        .map(|role| (role, rows.iter().find(|(r, _)| r == role.as_str()).map_or(0, |(_, n)| *n)))
+        .collect())
+}
+
 pub async fn count_users(db: &Db) -> Result<i64, AccountError> {
     Ok(on_db!(db, |pool| sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(pool).await)?)
 }

@@ -36,12 +36,11 @@ pub fn user_row(u: &User) -> Value {
 pub async fn overview(state: Data<&Arc<AppState>>, jar: &CookieJar, user: CurrentUser) -> Result<Response, HttpError> {
     let actor = user.require(&[Role::Admin])?;
     let recent = accounts::list_users(&state.db, &UserFilter::default(), 0, 10).await?;
-    let mut by_role = Vec::new();
-    for role in Role::ALL {
-        let page =
-            accounts::list_users(&state.db, &UserFilter { role: Some(role), ..Default::default() }, 0, 1).await?;
-        by_role.push(json!({ "label": role.label(), "count": page.total }));
-    }
+    let by_role: Vec<_> = accounts::count_by_role(&state.db)
+        .await?
+        .into_iter()
+        .map(|(role, count)| json!({ "label": role.label(), "count": count }))
+        .collect();
     let page = json!({
         "user_total": recent.total,
         "institute_total": organisations::count(&state.db).await?,
