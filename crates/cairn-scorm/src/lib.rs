@@ -1,4 +1,4 @@
-//! Pure SCORM rules for Cairn: reading course packages and (later) the run-time data model.
+//! Pure SCORM rules for Cairn: reading course packages and the run-time data model.
 //!
 //! Nothing here knows about databases, HTTP or async; everything works on `Read + Seek`.
 //! The entry point for packages is [`inspect`], which runs the [`archive`] checks, finds and
@@ -11,6 +11,7 @@ pub mod diagnostics;
 pub mod inspect;
 pub mod launch;
 pub mod manifest;
+pub mod runtime;
 pub mod standard;
 
 pub use archive::{ArchiveError, Limits, PackageArchive, SafeEntry};
