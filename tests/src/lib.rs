@@ -44,6 +44,8 @@ pub struct TestApp {
     pub state: Arc<AppState>,
     pub label: String,
     server: tokio::task::JoinHandle<()>,
+    /// Holds uploaded package content; removed with the app.
+    _data_dir: tempfile::TempDir,
     // Dropped last: the database outlives the server that uses it.
     pub test_db: TestDb,
 }
@@ -51,7 +53,12 @@ pub struct TestApp {
 impl TestApp {
     /// A server over `test_db` with `adjust` applied to the default test configuration.
     pub async fn start(test_db: TestDb, label: &str, adjust: impl FnOnce(&mut Config)) -> TestApp {
-        let mut config = Config { database_url: Some(test_db.url.clone()), ..Config::default() };
+        let data_dir = tempfile::tempdir().expect("a data folder for the test app");
+        let mut config = Config {
+            database_url: Some(test_db.url.clone()),
+            data_dir: data_dir.path().to_path_buf(),
+            ..Config::default()
+        };
         adjust(&mut config);
         let state = AppState::new(config, test_db.db.clone()).expect("application state");
         let acceptor = TcpListener::bind("127.0.0.1:0").into_acceptor().await.expect("bind a free port");
@@ -60,7 +67,7 @@ impl TestApp {
         let server = tokio::spawn(async move {
             let _ = poem::Server::new_with_acceptor(acceptor).run(app).await;
         });
-        TestApp { addr, state, label: label.to_string(), server, test_db }
+        TestApp { addr, state, label: label.to_string(), server, _data_dir: data_dir, test_db }
     }
 
     /// One app per available engine: SQLite with in-process sessions always; PostgreSQL

@@ -16,10 +16,12 @@ fn the_javascript_runtime_passes_its_tests_and_the_shared_vectors() {
         return;
     }
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let output = Command::new("node").arg("--test").arg("frontend/tests/").current_dir(&root).output().expect("run node --test");
+    let output =
+        Command::new("node").arg("--test").arg("frontend/tests/").current_dir(&root).output().expect("run node --test");
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "node --test failed:\n{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
     assert!(stdout.contains("# fail 0"), "{stdout}");
-    let passed: u32 = stdout.lines().find_map(|l| l.strip_prefix("# pass ")).and_then(|n| n.trim().parse().ok()).unwrap_or(0);
+    let passed: u32 =
+        stdout.lines().find_map(|l| l.strip_prefix("# pass ")).and_then(|n| n.trim().parse().ok()).unwrap_or(0);
     assert!(passed >= 100, "expected the full JavaScript suite, got {passed} passing tests:\n{stdout}");
 }

@@ -29,6 +29,7 @@ async fn the_spec_is_valid_openapi_3_with_every_operation() {
     operation_ids.sort();
     let expected = [
         "add_institute_member",
+        "commit_attempt",
         "create_institute",
         "create_token",
         "create_user",

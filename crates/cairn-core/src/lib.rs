@@ -10,6 +10,7 @@ pub mod organisations;
 pub mod packages;
 #[cfg(feature = "test-support")]
 pub mod testing;
+pub mod tracking;
 pub mod validate;
 
 pub use db::{Db, DbOptions, StoreError};

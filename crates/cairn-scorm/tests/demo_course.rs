@@ -281,3 +281,20 @@ fn package_is_small() {
     let total: u64 = course_files().iter().map(|f| std::fs::metadata(course_path(f)).unwrap().len()).sum();
     assert!(total < MAX_PACKAGE_BYTES, "the demo course is {total} bytes; keep it under {MAX_PACKAGE_BYTES}");
 }
+
+#[test]
+fn the_quiz_gives_the_lms_its_scaled_passing_score() {
+    let scores: Vec<(&str, Option<f64>)> = package()
+        .all_items()
+        .into_iter()
+        .filter(|i| i.launch.is_some())
+        .map(|i| (i.identifier.as_str(), i.scaled_passing_score()))
+        .collect();
+    let quiz = scores.iter().find(|(_, s)| s.is_some()).expect("one item declares a passing score");
+    assert_eq!(quiz.1, Some(0.7));
+    assert_eq!(
+        scores.iter().filter(|(_, s)| s.is_some()).count(),
+        1,
+        "only the quiz is satisfied by measure: {scores:?}"
+    );
+}

@@ -11,6 +11,7 @@ pub mod config;
 pub mod content;
 pub mod imports;
 pub mod pages;
+pub mod player;
 pub mod rate_limit;
 pub mod redis_link;
 pub mod sessions;

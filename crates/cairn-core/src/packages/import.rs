@@ -52,7 +52,7 @@ pub struct Imported {
 #[derive(Debug)]
 pub enum ImportOutcome {
     Imported(Box<Imported>),
-    Refused(Inspection),
+    Refused(Box<Inspection>),
 }
 
 /// Imports `request`. Refusals (a bad package) are `Ok(Refused)`; `Err` means Cairn
@@ -67,10 +67,10 @@ pub async fn import_package(
     let (for_inspection, limits) = (request.archive.try_clone()?, request.limits.clone());
     let inspection = blocking(move || Ok(cairn_scorm::inspect(BufReader::new(for_inspection), &limits))).await?;
     if !inspection.is_importable() {
-        return Ok(ImportOutcome::Refused(inspection));
+        return Ok(ImportOutcome::Refused(Box::new(inspection)));
     }
     let Some(package) = inspection.package.clone() else {
-        return Ok(ImportOutcome::Refused(inspection));
+        return Ok(ImportOutcome::Refused(Box::new(inspection)));
     };
 
     let package_id = db::new_id();
@@ -88,7 +88,7 @@ pub async fn import_package(
             remove_quietly(&staging);
             let mut refused = inspection;
             refused.errors.push(Diagnostic::error(error.code(), error.to_string()));
-            return Ok(ImportOutcome::Refused(refused));
+            return Ok(ImportOutcome::Refused(Box::new(refused)));
         }
         Err(ExtractError::Io(error)) => {
             remove_quietly(&staging);

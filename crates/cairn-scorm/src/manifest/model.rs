@@ -189,3 +189,26 @@ impl Package {
         self.resources.iter().find(|r| r.identifier == identifier)
     }
 }
+
+impl Item {
+    /// The scaled passing score the LMS gives a SCORM 2004 SCO (`cmi.scaled_passing_score`):
+    /// the `minNormalizedMeasure` of the item's primary objective when that objective is
+    /// satisfied by measure. The item's own sequencing wins over a referenced collection.
+    pub fn scaled_passing_score(&self) -> Option<f64> {
+        let sequencing = self.sequencing.as_ref()?;
+        [Some(&sequencing.element), sequencing.referenced.as_ref()].into_iter().flatten().find_map(primary_measure)
+    }
+}
+
+fn primary_measure(sequencing: &XmlElement) -> Option<f64> {
+    let objectives = sequencing.children.iter().find(|c| c.name == "objectives")?;
+    let primary = objectives.children.iter().find(|c| c.name == "primaryObjective")?;
+    let by_measure =
+        primary.attributes.iter().any(|a| a.name == "satisfiedByMeasure" && matches!(a.value.trim(), "true" | "1"));
+    if !by_measure {
+        return None;
+    }
+    // The schema default of minNormalizedMeasure is 1.0 when the element is absent.
+    let measure = primary.children.iter().find(|c| c.name == "minNormalizedMeasure").and_then(|m| m.text.as_deref());
+    Some(measure.map_or(Some(1.0), |text| text.trim().parse().ok())?).filter(|v| (-1.0..=1.0).contains(v))
+}

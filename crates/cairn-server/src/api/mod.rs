@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod courses;
 pub mod institutes;
 pub mod tokens;
+pub mod tracking;
 
 use std::sync::Arc;
 
@@ -28,6 +29,8 @@ pub enum ApiTags {
     Institutes,
     /// Courses and the packages imported into them.
     Courses,
+    /// SCORM tracking: attempts and the commits of the player.
+    Tracking,
 }
 
 /// Every API error: `{ "code": "...", "message": "..." }` with the matching status.
@@ -48,6 +51,9 @@ pub enum ApiError {
     /// It already exists.
     #[oai(status = 409)]
     Conflict(Json<ErrorBody>),
+    /// It existed but is gone for good (e.g. a reset attempt).
+    #[oai(status = 410)]
+    Gone(Json<ErrorBody>),
     /// A field breaks a rule; the message names it.
     #[oai(status = 422)]
     Invalid(Json<ErrorBody>),
@@ -71,6 +77,7 @@ impl From<HttpError> for ApiError {
             403 => ApiError::Forbidden(body),
             404 => ApiError::NotFound(body),
             409 => ApiError::Conflict(body),
+            410 => ApiError::Gone(body),
             422 => ApiError::Invalid(body),
             429 => ApiError::TooManyRequests(body),
             503 => ApiError::Unavailable(body),
@@ -168,7 +175,8 @@ impl Auth {
     }
 }
 
-pub type Apis = (accounts::AccountsApi, tokens::TokensApi, institutes::InstitutesApi, courses::CoursesApi);
+pub type Apis =
+    (accounts::AccountsApi, tokens::TokensApi, institutes::InstitutesApi, courses::CoursesApi, tracking::TrackingApi);
 
 /// The OpenAPI service with every tag, served under `/api`.
 pub fn service(state: &Arc<AppState>) -> OpenApiService<Apis, ()> {
@@ -177,6 +185,7 @@ pub fn service(state: &Arc<AppState>) -> OpenApiService<Apis, ()> {
         tokens::TokensApi { state: state.clone() },
         institutes::InstitutesApi { state: state.clone() },
         courses::CoursesApi { state: state.clone() },
+        tracking::TrackingApi { state: state.clone() },
     );
     OpenApiService::new(apis, "Cairn API", env!("CARGO_PKG_VERSION"))
         .description(

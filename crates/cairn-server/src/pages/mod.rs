@@ -7,6 +7,7 @@ mod auth;
 mod courses;
 mod home;
 mod institute;
+mod play;
 
 use std::sync::Arc;
 
@@ -33,6 +34,10 @@ pub fn routes() -> Route {
         .at("/teach", get(home::teach))
         .at("/teach/import", get(courses::import_page).post(courses::import))
         .at("/courses/:id", get(courses::course_page))
+        .at("/courses/:id/play", get(play::play))
+        .at("/courses/:id/learners", get(play::learners))
+        .at("/attempts/:id", get(play::attempt_page))
+        .at("/attempts/:id/reset", post(play::reset_attempt))
         .at("/institute", get(institute::overview))
         .at("/institute/:slug/members", post(institute::add_member))
         .at("/admin", get(admin::overview))

@@ -183,6 +183,16 @@ impl From<cairn_core::packages::PackageError> for HttpError {
     }
 }
 
+impl From<cairn_core::tracking::TrackingError> for HttpError {
+    fn from(e: cairn_core::tracking::TrackingError) -> Self {
+        use cairn_core::tracking::TrackingError;
+        match e {
+            TrackingError::NotFound => HttpError::not_found("no such attempt"),
+            TrackingError::Store(s) => s.into(),
+        }
+    }
+}
+
 impl From<StoreError> for HttpError {
     fn from(e: StoreError) -> Self {
         if e.is_unavailable() {

@@ -1,0 +1,463 @@
+//! SCORM tracking: attempts per learner and course item, their data-model document, and
+//! the idempotent commits that update them. The rules (what a value may be, how status is
+//! evaluated) live in `cairn_scorm::runtime`; this module stores their results.
+
+use serde::Serialize;
+use sqlx::FromRow;
+use time::OffsetDateTime;
+
+use crate::db::{self, Db, StoreError};
+use crate::on_db;
+use crate::packages::PackageItem;
+
+/// One attempt of one learner at one item of a course.
+#[derive(Debug, Clone, PartialEq, Serialize, FromRow)]
+pub struct Attempt {
+    pub id: String,
+    pub user_id: String,
+    pub course_id: String,
+    /// The package version the attempt runs on; it keeps running there after new imports.
+    pub package_id: String,
+    pub item_identifier: String,
+    pub number: i64,
+    /// `1.2` or `2004`.
+    pub scorm_version: String,
+    pub completion: String,
+    pub success: String,
+    pub score_scaled: Option<f64>,
+    pub score_raw: Option<f64>,
+    pub total_time_seconds: f64,
+    pub total_time: Option<String>,
+    pub location: Option<String>,
+    pub suspended: bool,
+    /// Whether a launch started a session that has not terminated yet.
+    pub session_open: bool,
+    /// The data model as a JSON object of element → value.
+    pub state_json: String,
+    /// The highest commit sequence number applied.
+    pub last_seq: i64,
+    pub session_started_at: Option<OffsetDateTime>,
+    pub started_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+    pub finished_at: Option<OffsetDateTime>,
+    pub voided_at: Option<OffsetDateTime>,
+}
+
+const ATTEMPT_COLUMNS: &str =
+    "id, user_id, course_id, package_id, item_identifier, number, scorm_version, completion, \
+     success, score_scaled, score_raw, total_time_seconds, total_time, location, suspended, session_open, state_json, \
+     last_seq, session_started_at, started_at, updated_at, finished_at, voided_at";
+
+#[derive(Debug, thiserror::Error)]
+pub enum TrackingError {
+    #[error("no such attempt")]
+    NotFound,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<sqlx::Error> for TrackingError {
+    fn from(e: sqlx::Error) -> Self {
+        TrackingError::Store(e.into())
+    }
+}
+
+/// What the rules derived from an attempt's data, stored alongside it for reports.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Summary {
+    pub completion: String,
+    pub success: String,
+    pub score_scaled: Option<f64>,
+    pub score_raw: Option<f64>,
+    pub total_time_seconds: f64,
+    pub total_time: Option<String>,
+    pub location: Option<String>,
+    pub suspended: bool,
+}
+
+/// A new attempt.
+#[derive(Debug, Clone)]
+pub struct NewAttempt {
+    pub user_id: String,
+    pub course_id: String,
+    pub package_id: String,
+    pub item_identifier: String,
+    pub scorm_version: String,
+}
+
+/// The learner's latest attempt at an item that has not been reset.
+pub async fn latest(db: &Db, user_id: &str, course_id: &str, item: &str) -> Result<Option<Attempt>, TrackingError> {
+    let sql = format!(
+        "SELECT {ATTEMPT_COLUMNS} FROM attempts WHERE user_id = $1 AND course_id = $2 AND item_identifier = $3 \
+         AND voided_at IS NULL ORDER BY number DESC LIMIT 1"
+    );
+    Ok(on_db!(db, |pool| sqlx::query_as(&sql).bind(user_id).bind(course_id).bind(item).fetch_optional(pool).await)?)
+}
+
+pub async fn find(db: &Db, id: &str) -> Result<Option<Attempt>, TrackingError> {
+    let sql = format!("SELECT {ATTEMPT_COLUMNS} FROM attempts WHERE id = $1");
+    Ok(on_db!(db, |pool| sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)?)
+}
+
+/// Starts an attempt numbered after every earlier one (reset ones included, so numbers
+/// are never reused).
+pub async fn create(db: &Db, new: NewAttempt) -> Result<Attempt, TrackingError> {
+    let now = db::now();
+    let id = db::new_id();
+    on_db!(db, |pool| {
+        async {
+        let mut tx = pool.begin().await?;
+        let number: i64 = sqlx::query_scalar(
+            "SELECT COALESCE(MAX(number), 0) + 1 FROM attempts WHERE user_id = $1 AND course_id = $2 AND item_identifier = $3",
+        )
+        .bind(&new.user_id)
+        .bind(&new.course_id)
+        .bind(&new.item_identifier)
+        .fetch_one(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO attempts (id, user_id, course_id, package_id, item_identifier, number, scorm_version, completion, \
+             success, total_time_seconds, suspended, session_open, state_json, last_seq, started_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 'not attempted', 'unknown', 0, FALSE, FALSE, '{}', 0, $8, $8)",
+        )
+        .bind(&id)
+        .bind(&new.user_id)
+        .bind(&new.course_id)
+        .bind(&new.package_id)
+        .bind(&new.item_identifier)
+        .bind(number)
+        .bind(&new.scorm_version)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await
+    }
+    .await
+    })?;
+    find(db, &id).await?.ok_or(TrackingError::NotFound)
+}
+
+/// Opens a new session on an attempt, storing the data as it stands at launch (a previous
+/// session closed by the caller) and when the session started, for measured time.
+pub async fn open_session(db: &Db, attempt_id: &str, state_json: &str, summary: &Summary) -> Result<(), TrackingError> {
+    let now = db::now();
+    let done = on_db!(db, |pool| {
+        sqlx::query(
+            "UPDATE attempts SET state_json = $1, completion = $2, success = $3, score_scaled = $4, score_raw = $5, \
+             total_time_seconds = $6, total_time = $7, location = $8, suspended = $9, session_open = TRUE, \
+             session_started_at = $10, updated_at = $10 WHERE id = $11",
+        )
+        .bind(state_json)
+        .bind(&summary.completion)
+        .bind(&summary.success)
+        .bind(summary.score_scaled)
+        .bind(summary.score_raw)
+        .bind(summary.total_time_seconds)
+        .bind(&summary.total_time)
+        .bind(&summary.location)
+        .bind(summary.suspended)
+        .bind(now)
+        .bind(attempt_id)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected())
+    })?;
+    if done == 0 {
+        return Err(TrackingError::NotFound);
+    }
+    Ok(())
+}
+
+/// The result of storing a commit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommitResult {
+    Applied,
+    /// A commit with this sequence number (or a later one) was applied before: a retry.
+    AlreadyApplied {
+        last_seq: i64,
+    },
+}
+
+/// Stores a validated commit if its sequence number is new. The check and the write are
+/// one statement, so concurrent retries of the same commit apply it once.
+pub async fn record_commit(
+    db: &Db,
+    attempt_id: &str,
+    seq: i64,
+    state_json: &str,
+    summary: &Summary,
+    terminate: bool,
+) -> Result<CommitResult, TrackingError> {
+    let now = db::now();
+    let done = on_db!(db, |pool| {
+        sqlx::query(
+            "UPDATE attempts SET state_json = $1, completion = $2, success = $3, score_scaled = $4, score_raw = $5, \
+             total_time_seconds = $6, total_time = $7, location = $8, suspended = $9, last_seq = $10, updated_at = $11, \
+             session_open = CASE WHEN $12 THEN FALSE ELSE session_open END, \
+             finished_at = CASE WHEN $12 THEN $11 ELSE finished_at END \
+             WHERE id = $13 AND last_seq < $10 AND voided_at IS NULL",
+        )
+        .bind(state_json)
+        .bind(&summary.completion)
+        .bind(&summary.success)
+        .bind(summary.score_scaled)
+        .bind(summary.score_raw)
+        .bind(summary.total_time_seconds)
+        .bind(&summary.total_time)
+        .bind(&summary.location)
+        .bind(summary.suspended)
+        .bind(seq)
+        .bind(now)
+        .bind(terminate)
+        .bind(attempt_id)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected())
+    })?;
+    if done == 1 {
+        return Ok(CommitResult::Applied);
+    }
+    let attempt = find(db, attempt_id).await?.ok_or(TrackingError::NotFound)?;
+    Ok(CommitResult::AlreadyApplied { last_seq: attempt.last_seq })
+}
+
+/// Records that an asset was viewed: assets never call the API, so viewing completes them.
+pub async fn complete_viewed(db: &Db, attempt_id: &str) -> Result<(), TrackingError> {
+    let now = db::now();
+    on_db!(db, |pool| {
+        sqlx::query(
+            "UPDATE attempts SET completion = 'completed', updated_at = $1, finished_at = COALESCE(finished_at, $1) \
+             WHERE id = $2",
+        )
+        .bind(now)
+        .bind(attempt_id)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected())
+    })?;
+    Ok(())
+}
+
+/// Resets an attempt: it stays in the database (nothing is ever silently lost) but no
+/// longer counts, and the next launch starts a new attempt.
+pub async fn void(db: &Db, attempt_id: &str) -> Result<(), TrackingError> {
+    let now = db::now();
+    let done = on_db!(db, |pool| {
+        sqlx::query("UPDATE attempts SET voided_at = $1, session_open = FALSE WHERE id = $2 AND voided_at IS NULL")
+            .bind(now)
+            .bind(attempt_id)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected())
+    })?;
+    if done == 0 {
+        return Err(TrackingError::NotFound);
+    }
+    Ok(())
+}
+
+/// A learner's attempts in a course (reset ones excluded), newest first per item.
+pub async fn of_learner(db: &Db, user_id: &str, course_id: &str) -> Result<Vec<Attempt>, TrackingError> {
+    let sql = format!(
+        "SELECT {ATTEMPT_COLUMNS} FROM attempts WHERE user_id = $1 AND course_id = $2 AND voided_at IS NULL \
+         ORDER BY item_identifier, number DESC"
+    );
+    Ok(on_db!(db, |pool| sqlx::query_as(&sql).bind(user_id).bind(course_id).fetch_all(pool).await)?)
+}
+
+/// An attempt with its learner, for the instructor's view.
+#[derive(Debug, Clone, PartialEq, Serialize, FromRow)]
+pub struct LearnerAttempt {
+    pub id: String,
+    pub user_id: String,
+    pub learner_name: String,
+    pub learner_email: String,
+    pub item_identifier: String,
+    pub number: i64,
+    pub completion: String,
+    pub success: String,
+    pub score_scaled: Option<f64>,
+    pub score_raw: Option<f64>,
+    pub total_time_seconds: f64,
+    pub updated_at: OffsetDateTime,
+    pub voided_at: Option<OffsetDateTime>,
+}
+
+/// Every attempt in a course, by learner then item and number.
+pub async fn of_course(db: &Db, course_id: &str) -> Result<Vec<LearnerAttempt>, TrackingError> {
+    Ok(on_db!(db, |pool| {
+        sqlx::query_as(
+            "SELECT a.id, a.user_id, u.name AS learner_name, u.email AS learner_email, a.item_identifier, a.number, \
+             a.completion, a.success, a.score_scaled, a.score_raw, a.total_time_seconds, a.updated_at, a.voided_at \
+             FROM attempts a JOIN users u ON u.id = a.user_id WHERE a.course_id = $1 \
+             ORDER BY u.name, u.id, a.item_identifier, a.number",
+        )
+        .bind(course_id)
+        .fetch_all(pool)
+        .await
+    })?)
+}
+
+/// The learner's most recently used item of a course: where "resume" goes.
+pub async fn resume_point(db: &Db, user_id: &str, course_id: &str) -> Result<Option<String>, TrackingError> {
+    Ok(on_db!(db, |pool| {
+        sqlx::query_scalar(
+            "SELECT item_identifier FROM attempts WHERE user_id = $1 AND course_id = $2 AND voided_at IS NULL \
+             ORDER BY updated_at DESC, number DESC LIMIT 1",
+        )
+        .bind(user_id)
+        .bind(course_id)
+        .fetch_optional(pool)
+        .await
+    })?)
+}
+
+/// The state of one item for a learner, for outlines and progress.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ItemStatus {
+    NotStarted,
+    InProgress,
+    Completed,
+    Passed,
+    Failed,
+}
+
+impl ItemStatus {
+    /// The status of an item from its latest attempt.
+    pub fn of(latest: Option<&Attempt>) -> ItemStatus {
+        match latest {
+            None => ItemStatus::NotStarted,
+            Some(a) if a.success == "passed" => ItemStatus::Passed,
+            Some(a) if a.success == "failed" => ItemStatus::Failed,
+            Some(a) if a.completion == "completed" => ItemStatus::Completed,
+            Some(a) if a.completion == "not attempted" && a.last_seq == 0 && !a.session_open => ItemStatus::NotStarted,
+            Some(_) => ItemStatus::InProgress,
+        }
+    }
+
+    /// Whether the item counts as done for course progress. A failed item was completed
+    /// but not passed; it counts as done for completion, and the score rule decides the rest.
+    pub fn is_done(self) -> bool {
+        matches!(self, ItemStatus::Completed | ItemStatus::Passed | ItemStatus::Failed)
+    }
+}
+
+/// A learner's progress in a course.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Progress {
+    pub done: usize,
+    pub total: usize,
+    /// 0 to 100, never more.
+    pub percent: u8,
+    pub completed: bool,
+}
+
+/// Rolls item statuses up into course progress: every launchable item counts once; the
+/// course is completed when each of them is completed or passed (or failed, which is
+/// completed). Clusters do not count.
+pub fn rollup(items: &[PackageItem], attempts: &[Attempt]) -> Progress {
+    let launchable: Vec<&PackageItem> = items.iter().filter(|i| i.launch.is_some()).collect();
+    let total = launchable.len();
+    let done =
+        launchable.iter().filter(|item| ItemStatus::of(latest_for(attempts, &item.identifier)).is_done()).count();
+    let percent = (done * 100).checked_div(total).map_or(0, |p| p.min(100) as u8);
+    Progress { done, total, percent, completed: total > 0 && done == total }
+}
+
+/// The newest attempt at `item` among `attempts`.
+pub fn latest_for<'a>(attempts: &'a [Attempt], item: &str) -> Option<&'a Attempt> {
+    attempts.iter().filter(|a| a.item_identifier == item && a.voided_at.is_none()).max_by_key(|a| a.number)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn attempt(item: &str, number: i64, completion: &str, success: &str) -> Attempt {
+        let now = OffsetDateTime::UNIX_EPOCH;
+        Attempt {
+            id: format!("{item}-{number}"),
+            user_id: "u".into(),
+            course_id: "c".into(),
+            package_id: "p".into(),
+            item_identifier: item.into(),
+            number,
+            scorm_version: "2004".into(),
+            completion: completion.into(),
+            success: success.into(),
+            score_scaled: None,
+            score_raw: None,
+            total_time_seconds: 0.0,
+            total_time: None,
+            location: None,
+            suspended: false,
+            session_open: false,
+            state_json: "{}".into(),
+            last_seq: 1,
+            session_started_at: None,
+            started_at: now,
+            updated_at: now,
+            finished_at: None,
+            voided_at: None,
+        }
+    }
+
+    fn item(id: &str, launch: bool) -> PackageItem {
+        PackageItem {
+            position: 0,
+            identifier: id.into(),
+            parent_identifier: None,
+            depth: 0,
+            title: id.into(),
+            launch: launch.then(|| format!("{id}.html")),
+            scorm_type: launch.then(|| "sco".into()),
+            visible: true,
+        }
+    }
+
+    #[test]
+    fn statuses_from_attempts() {
+        let cases = [
+            (attempt("a", 1, "completed", "unknown"), ItemStatus::Completed),
+            (attempt("a", 1, "incomplete", "passed"), ItemStatus::Passed),
+            (attempt("a", 1, "completed", "failed"), ItemStatus::Failed),
+            (attempt("a", 1, "incomplete", "unknown"), ItemStatus::InProgress),
+            (attempt("a", 1, "unknown", "unknown"), ItemStatus::InProgress),
+        ];
+        for (a, expected) in cases {
+            assert_eq!(ItemStatus::of(Some(&a)), expected, "{} / {}", a.completion, a.success);
+        }
+        assert_eq!(ItemStatus::of(None), ItemStatus::NotStarted);
+        let mut fresh = attempt("a", 1, "not attempted", "unknown");
+        fresh.last_seq = 0;
+        assert_eq!(ItemStatus::of(Some(&fresh)), ItemStatus::NotStarted);
+    }
+
+    #[test]
+    fn rollup_counts_launchable_items_and_never_passes_100() {
+        let items = [item("cluster", false), item("a", true), item("b", true), item("c", true)];
+        let cases: Vec<(Vec<Attempt>, usize, u8, bool)> = vec![
+            (vec![], 0, 0, false),
+            (vec![attempt("a", 1, "completed", "unknown")], 1, 33, false),
+            // Only the newest attempt counts: a new, unfinished attempt is in progress.
+            (vec![attempt("a", 1, "completed", "unknown"), attempt("a", 2, "incomplete", "unknown")], 0, 0, false),
+            (
+                vec![
+                    attempt("a", 1, "completed", "unknown"),
+                    attempt("b", 1, "completed", "passed"),
+                    attempt("c", 1, "completed", "failed"),
+                    attempt("zzz-not-in-outline", 1, "completed", "unknown"),
+                ],
+                3,
+                100,
+                true,
+            ),
+        ];
+        for (attempts, done, percent, completed) in cases {
+            let p = rollup(&items, &attempts);
+            assert_eq!((p.done, p.total, p.percent, p.completed), (done, 3, percent, completed), "{attempts:?}");
+        }
+        assert_eq!(rollup(&[item("cluster", false)], &[]).percent, 0, "a course without launchable items is at 0%");
+    }
+}

@@ -1,0 +1,111 @@
+//! `/api/v1/attempts`: the commits the SCORM player sends, and reading attempts.
+
+use std::sync::Arc;
+
+use poem_openapi::param::Path;
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object, OpenApi};
+
+use super::{ApiResult, ApiTags, Auth};
+use crate::app::AppState;
+use crate::player::{self, Committed};
+use crate::web::errors::HttpError;
+
+pub struct TrackingApi {
+    pub state: Arc<AppState>,
+}
+
+/// A batch of data-model values from a SCO session.
+#[derive(Object, Debug)]
+pub struct CommitBody {
+    /// The attempt, as given to the player at launch.
+    pub attempt_id: Option<String>,
+    /// Increases by one per commit of a session; a sequence number at or below the last
+    /// applied one is acknowledged without being applied again (safe retries).
+    pub seq: i64,
+    /// Element → value, in the order the SCO set them (collections depend on the order).
+    pub elements: serde_json::Value,
+    /// True when the SCO called Terminate / LMSFinish.
+    #[oai(default)]
+    pub terminate: bool,
+}
+
+/// The commit is stored (or was already).
+#[derive(Object, Debug)]
+pub struct CommitAck {
+    /// `applied` or `already_applied`.
+    pub status: String,
+    /// The highest sequence number stored for the attempt.
+    pub last_seq: i64,
+}
+
+/// A refused commit: the element, its value and why. Nothing of the batch was stored.
+#[derive(Object, Debug)]
+pub struct CommitRefused {
+    /// Always `invalid_element`.
+    pub code: String,
+    pub message: String,
+    pub element: String,
+    pub value: String,
+    /// The SCORM error code the same SetValue gets in the browser.
+    pub scorm_error: u16,
+}
+
+#[derive(ApiResponse)]
+pub enum CommitResponse {
+    /// Stored.
+    #[oai(status = 200)]
+    Stored(Json<CommitAck>),
+    /// A value breaks the data-model rules.
+    #[oai(status = 422)]
+    Refused(Json<CommitRefused>),
+}
+
+/// Longest batch accepted (elements per commit); a full 2004 data model fits many times.
+const MAX_ELEMENTS_PER_COMMIT: usize = 10_000;
+
+#[OpenApi(tag = "ApiTags::Tracking")]
+impl TrackingApi {
+    /// Commit SCO data
+    ///
+    /// Sent by the player on Commit, on Terminate, on a timer while data changed and when
+    /// the page is hidden. Every value is validated again with the rules the browser used.
+    /// Idempotent by `seq`.
+    #[oai(path = "/v1/attempts/:id/commits", method = "post", operation_id = "commit_attempt")]
+    async fn commit(&self, auth: Auth, id: Path<String>, body: Json<CommitBody>) -> ApiResult<CommitResponse> {
+        let body = body.0;
+        if body.attempt_id.as_deref().is_some_and(|a| a != id.0) {
+            return Err(HttpError::invalid("attempt_id does not match the address").into());
+        }
+        let serde_json::Value::Object(map) = body.elements else {
+            return Err(HttpError::invalid("elements must be an object of element names to string values").into());
+        };
+        if map.len() > MAX_ELEMENTS_PER_COMMIT {
+            return Err(HttpError::invalid(format!("at most {MAX_ELEMENTS_PER_COMMIT} elements per commit")).into());
+        }
+        let mut changes = Vec::with_capacity(map.len());
+        for (element, value) in map {
+            let value = match value {
+                serde_json::Value::String(s) => s,
+                serde_json::Value::Number(n) => n.to_string(),
+                other => return Err(HttpError::invalid(format!("{element}: values are strings, not {other}")).into()),
+            };
+            changes.push((element, value));
+        }
+        match player::commit(&self.state, auth.actor(), &id.0, body.seq, changes, body.terminate).await? {
+            Committed::Applied { seq } => {
+                Ok(CommitResponse::Stored(Json(CommitAck { status: "applied".into(), last_seq: seq })))
+            }
+            Committed::AlreadyApplied { last_seq } => {
+                Ok(CommitResponse::Stored(Json(CommitAck { status: "already_applied".into(), last_seq })))
+            }
+            Committed::Refused(refusal) => Ok(CommitResponse::Refused(Json(CommitRefused {
+                code: "invalid_element".into(),
+                message: format!("{}: {}", refusal.element, refusal.reason),
+                element: refusal.element,
+                value: refusal.value,
+                scorm_error: refusal.code,
+            }))),
+        }
+    }
+}

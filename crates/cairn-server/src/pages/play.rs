@@ -1,0 +1,204 @@
+//! The player page and the instructor's view of learners' attempts.
+
+use std::sync::Arc;
+
+use cairn_core::accounts::{self, Role};
+use cairn_core::catalog;
+use cairn_core::tracking::{self, ItemStatus};
+use poem::web::cookie::CookieJar;
+use poem::web::{Data, Path, Query};
+use poem::{handler, IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{see_other, CurrentUser, PageContext};
+use crate::app::AppState;
+use crate::player;
+use crate::web::csrf::{self, VerifiedForm};
+use crate::web::errors::HttpError;
+
+#[derive(Deserialize)]
+pub struct PlayQuery {
+    item: Option<String>,
+}
+
+fn status_label(status: ItemStatus) -> (&'static str, &'static str) {
+    match status {
+        ItemStatus::NotStarted => ("not-started", "Not started"),
+        ItemStatus::InProgress => ("in-progress", "In progress"),
+        ItemStatus::Completed => ("completed", "Completed"),
+        ItemStatus::Passed => ("passed", "Passed"),
+        ItemStatus::Failed => ("failed", "Failed"),
+    }
+}
+
+/// JSON placed inside a `<script>` element: `</` is escaped so the data cannot end it.
+fn script_json(value: &serde_json::Value) -> String {
+    value.to_string().replace("</", "<\\/")
+}
+
+#[handler]
+pub async fn play(
+    state: Data<&Arc<AppState>>,
+    jar: &CookieJar,
+    user: CurrentUser,
+    id: Path<String>,
+    query: Query<PlayQuery>,
+) -> Result<Response, HttpError> {
+    let actor = &user.0;
+    let course = crate::api::courses::visible_course(&state, actor, &id).await?;
+    let launch = player::open(&state, actor, course, query.item.as_deref()).await?;
+    let attempts = tracking::of_learner(&state.db, &actor.user.id, &launch.course.id).await?;
+    let progress = tracking::rollup(&launch.outline, &attempts);
+    let launchable: Vec<_> = launch.outline.iter().filter(|i| i.launch.is_some()).collect();
+    let position = launchable.iter().position(|i| i.identifier == launch.item.identifier);
+    let previous = position.and_then(|p| p.checked_sub(1)).and_then(|p| launchable.get(p));
+    let next = position.and_then(|p| launchable.get(p + 1));
+    let outline: Vec<_> = launch
+        .outline
+        .iter()
+        .filter(|i| i.visible)
+        .map(|i| {
+            let (class, label) = status_label(ItemStatus::of(tracking::latest_for(&attempts, &i.identifier)));
+            json!({
+                "identifier": i.identifier, "title": i.title, "indent": i.depth * 2, "launchable": i.launch.is_some(),
+                "current": i.identifier == launch.item.identifier, "status_class": class, "status": label,
+            })
+        })
+        .collect();
+    let content = format!("/content/{}/{}", launch.package_id, launch.item.launch.as_deref().unwrap_or(""));
+    let config = json!({
+        "version": player::version_label(launch.version),
+        "launch": player::launch_json(launch.version, &launch.launch),
+        "attempt_id": launch.attempt.id,
+        "commit_url": format!("/api/v1/attempts/{}/commits", launch.attempt.id),
+        "csrf_token": csrf::ensure_token(jar, state.config.secure_cookies()),
+        "autosave_seconds": 30,
+        "seq": launch.attempt.last_seq,
+    });
+    let slug = launch.course.slug.clone();
+    let page = json!({
+        "slug": slug, "course_title": launch.course.title, "item_title": launch.item.title, "item": launch.item.identifier,
+        "content": content, "config": script_json(&config), "outline": outline,
+        "previous": previous.map(|i| format!("/courses/{slug}/play?item={}", percent(&i.identifier))),
+        "next": next.map(|i| format!("/courses/{slug}/play?item={}", percent(&i.identifier))),
+        "progress": progress.percent, "done": progress.done, "total": progress.total,
+    });
+    let title = format!("{} · {}", launch.item.title, launch.course.title);
+    Ok(PageContext::new(&state, jar, Some(actor), &title, "/learn")
+        .page(page)
+        .render(&state, "pages/player")?
+        .into_response())
+}
+
+fn percent(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Staff who may follow a course's learners: its editors (instructors, managers, admins).
+async fn staff_course(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &str,
+) -> Result<cairn_core::catalog::Course, HttpError> {
+    let actor = user.require(&[Role::Instructor, Role::Manager, Role::Admin])?;
+    let course = crate::api::courses::visible_course(state, actor, id).await?;
+    if !catalog::may_edit(&state.db, &actor.principal, &course).await? {
+        return Err(HttpError::forbidden(
+            "only this course's instructors, its institute's managers and administrators follow its learners",
+        ));
+    }
+    Ok(course)
+}
+
+#[handler]
+pub async fn learners(
+    state: Data<&Arc<AppState>>,
+    jar: &CookieJar,
+    user: CurrentUser,
+    id: Path<String>,
+) -> Result<Response, HttpError> {
+    let course = staff_course(&state, &user, &id).await?;
+    let attempts = tracking::of_course(&state.db, &course.id).await?;
+    let rows: Vec<_> = attempts
+        .iter()
+        .map(|a| {
+            json!({
+                "id": a.id, "learner": a.learner_name, "email": a.learner_email, "item": a.item_identifier, "number": a.number,
+                "completion": a.completion, "success": a.success,
+                "score": a.score_scaled.map(|s| format!("{:.0}%", s * 100.0)).or_else(|| a.score_raw.map(|r| format!("{r}"))),
+                "time": human_seconds(a.total_time_seconds), "updated": super::admin::date(a.updated_at), "reset": a.voided_at.is_some(),
+            })
+        })
+        .collect();
+    let page = json!({ "slug": course.slug, "title": course.title, "attempts": rows });
+    Ok(PageContext::new(&state, jar, Some(&user.0), &format!("Learners · {}", course.title), "/teach")
+        .page(page)
+        .render(&state, "pages/learners")?
+        .into_response())
+}
+
+fn human_seconds(seconds: f64) -> String {
+    let s = seconds.round() as i64;
+    format!("{}:{:02}:{:02}", s / 3600, (s % 3600) / 60, s % 60)
+}
+
+async fn staff_attempt(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &str,
+) -> Result<(cairn_core::tracking::Attempt, cairn_core::catalog::Course), HttpError> {
+    let attempt = tracking::find(&state.db, id).await?.ok_or_else(|| HttpError::not_found("no such attempt"))?;
+    let course = staff_course(state, user, &attempt.course_id).await?;
+    Ok((attempt, course))
+}
+
+#[handler]
+pub async fn attempt_page(
+    state: Data<&Arc<AppState>>,
+    jar: &CookieJar,
+    user: CurrentUser,
+    id: Path<String>,
+) -> Result<Response, HttpError> {
+    let (attempt, course) = staff_attempt(&state, &user, &id).await?;
+    let learner = accounts::find_by_id(&state.db, &attempt.user_id)
+        .await?
+        .ok_or_else(|| HttpError::not_found("no such learner"))?;
+    let data: std::collections::BTreeMap<String, String> =
+        serde_json::from_str(&attempt.state_json).unwrap_or_default();
+    let interactions = data.keys().filter(|k| k.contains(".interactions.") && k.ends_with(".id")).count();
+    let objectives = data
+        .keys()
+        .filter(|k| k.contains(".objectives.") && k.ends_with(".id") && !k.contains(".interactions."))
+        .count();
+    let page = json!({
+        "id": attempt.id, "slug": course.slug, "course": course.title, "learner": learner.name, "email": learner.email,
+        "item": attempt.item_identifier, "number": attempt.number, "version": attempt.scorm_version,
+        "completion": attempt.completion, "success": attempt.success, "score_scaled": attempt.score_scaled, "score_raw": attempt.score_raw,
+        "time": human_seconds(attempt.total_time_seconds), "location": attempt.location, "suspended": attempt.suspended,
+        "interactions": interactions, "objectives": objectives, "reset": attempt.voided_at.is_some(),
+        "elements": data.iter().map(|(k, v)| json!({ "element": k, "value": v })).collect::<Vec<_>>(),
+    });
+    Ok(PageContext::new(&state, jar, Some(&user.0), "Attempt", "/teach")
+        .page(page)
+        .render(&state, "pages/attempt")?
+        .into_response())
+}
+
+#[handler]
+pub async fn reset_attempt(
+    state: Data<&Arc<AppState>>,
+    user: CurrentUser,
+    id: Path<String>,
+    _form: VerifiedForm<serde_json::Value>,
+) -> Result<Response, HttpError> {
+    let (attempt, course) = staff_attempt(&state, &user, &id).await?;
+    tracking::void(&state.db, &attempt.id).await?;
+    tracing::info!(by = %user.0.user.id, attempt = %attempt.id, "attempt reset");
+    Ok(see_other(&format!("/courses/{}/learners", course.slug)))
+}

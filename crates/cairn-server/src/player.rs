@@ -1,0 +1,258 @@
+//! Playing SCORM content: which attempt a launch opens, the launch data a SCO receives,
+//! and storing the commits the browser sends. The rules come from `cairn_scorm::runtime`;
+//! the storage from `cairn_core::tracking`.
+
+use std::collections::BTreeMap;
+
+use cairn_core::catalog::Course;
+use cairn_core::packages::{self, PackageItem};
+use cairn_core::tracking::{self, Attempt, CommitResult, NewAttempt, Summary};
+use cairn_scorm::runtime::{self, Entry, LaunchData, Mode, Outcome, ScormVersion};
+
+use crate::app::AppState;
+use crate::auth::Actor;
+use crate::web::errors::HttpError;
+
+/// Everything the player page needs for one launch.
+pub struct Launch {
+    pub course: Course,
+    pub attempt: Attempt,
+    pub item: PackageItem,
+    /// The package version the attempt runs on.
+    pub package_id: String,
+    /// The outline of the course's current version.
+    pub outline: Vec<PackageItem>,
+    pub version: ScormVersion,
+    pub launch: LaunchData,
+}
+
+pub fn version_of(standard: &str) -> ScormVersion {
+    if standard == "scorm12" {
+        ScormVersion::Scorm12
+    } else {
+        ScormVersion::Scorm2004
+    }
+}
+
+pub fn version_label(version: ScormVersion) -> &'static str {
+    match version {
+        ScormVersion::Scorm12 => "1.2",
+        ScormVersion::Scorm2004 => "2004",
+    }
+}
+
+/// Elements a SCO writes for one session only; they are dropped when the next starts.
+const SESSION_ONLY: [&str; 4] = ["cmi.session_time", "cmi.core.session_time", "cmi.exit", "cmi.core.exit"];
+
+fn parse_state(json: &str) -> Result<BTreeMap<String, String>, HttpError> {
+    serde_json::from_str(json).map_err(|e| HttpError::internal(&e))
+}
+
+fn summary(outcome: &Outcome, keep_total: Option<&Attempt>) -> Summary {
+    Summary {
+        completion: outcome.completion.as_str().to_string(),
+        success: outcome.success.as_str().to_string(),
+        score_scaled: outcome.score_scaled,
+        score_raw: outcome.score_raw,
+        total_time_seconds: keep_total.map_or(outcome.total_time_seconds, |a| a.total_time_seconds),
+        total_time: keep_total.map_or(Some(outcome.total_time.clone()), |a| a.total_time.clone()),
+        location: outcome.location.clone(),
+        suspended: outcome.suspended,
+    }
+}
+
+/// The launch data of an item for a learner: manifest values, the attempt's time so far
+/// and, on resume, its stored data.
+async fn launch_data(
+    state: &AppState,
+    actor: &Actor,
+    attempt: &Attempt,
+    entry: Entry,
+    data: BTreeMap<String, String>,
+) -> Result<LaunchData, HttpError> {
+    let manifest = packages::manifest(&state.db, &attempt.package_id).await?;
+    let item = manifest.all_items().into_iter().find(|i| i.identifier == attempt.item_identifier).cloned();
+    let threshold =
+        item.as_ref().and_then(|i| i.completion_threshold.as_ref()).and_then(|t| t.min_progress_measure.or(t.value));
+    Ok(LaunchData {
+        learner_id: actor.user.id.clone(),
+        learner_name: actor.user.name.clone(),
+        credit: true,
+        mode: Mode::Normal,
+        entry,
+        launch_data: item.as_ref().and_then(|i| i.data_from_lms.clone()),
+        mastery_score: item.as_ref().and_then(|i| i.mastery_score),
+        max_time_allowed: item.as_ref().and_then(|i| i.max_time_allowed.clone()),
+        time_limit_action: item.as_ref().and_then(|i| i.time_limit_action.clone()),
+        completion_threshold: threshold,
+        scaled_passing_score: item.as_ref().and_then(|i| i.scaled_passing_score()),
+        objective_ids: item.as_ref().map(|i| i.objectives.iter().map(|o| o.id.clone()).collect()).unwrap_or_default(),
+        total_time: attempt.total_time.clone(),
+        suspended: data,
+        strict: false,
+    })
+}
+
+/// Opens `item_id` (or the learner's resume point, or the first item) of a course.
+///
+/// Which attempt: none yet → a new one; an unfinished or suspended one → resume it (on the
+/// package version it started on); one that ended normally → in SCORM 2004 a new attempt,
+/// in 1.2 the same one. A session the browser never terminated (closed tab, crash) is
+/// closed here first, so its time counts once and its data is kept; its attempt resumes.
+pub async fn open(state: &AppState, actor: &Actor, course: Course, item_id: Option<&str>) -> Result<Launch, HttpError> {
+    let current =
+        course.current_package_id.clone().ok_or_else(|| HttpError::not_found("this course has no content yet"))?;
+    let version_row = packages::find(&state.db, &current)
+        .await?
+        .ok_or_else(|| HttpError::not_found("this course has no content yet"))?;
+    let outline = packages::items(&state.db, &current).await?;
+    let launchable = |id: &str| outline.iter().find(|i| i.identifier == id && i.launch.is_some());
+    let item = match item_id {
+        Some(id) => launchable(id).ok_or_else(|| HttpError::not_found(format!("this course has no item {id:?}")))?,
+        None => {
+            let resume = tracking::resume_point(&state.db, &actor.user.id, &course.id).await?;
+            resume
+                .as_deref()
+                .and_then(launchable)
+                .or_else(|| outline.iter().find(|i| i.launch.is_some() && i.visible))
+                .or_else(|| outline.iter().find(|i| i.launch.is_some()))
+                .ok_or_else(|| HttpError::not_found("this course has nothing to launch"))?
+        }
+    }
+    .clone();
+    let version = version_of(&version_row.standard);
+    let is_asset = item.scorm_type.as_deref() == Some("asset");
+
+    let mut attempt = match tracking::latest(&state.db, &actor.user.id, &course.id, &item.identifier).await? {
+        Some(previous) => previous,
+        None => new_attempt(state, actor, &course, &current, &item, version).await?,
+    };
+    let mut data = parse_state(&attempt.state_json)?;
+    let mut entry = if attempt.last_seq == 0 { Entry::AbInitio } else { Entry::Resume };
+
+    if attempt.session_open && !is_asset {
+        // The last session never terminated: count its time once and keep its data.
+        let launch = launch_data(state, actor, &attempt, entry, data.clone()).await?;
+        let outcome = runtime::finish(version, &launch, &data);
+        data.retain(|k, _| !SESSION_ONLY.contains(&k.as_str()));
+        let closed = Summary { suspended: true, ..summary(&outcome, None) };
+        tracking::open_session(&state.db, &attempt.id, &json(&data)?, &closed).await?;
+        attempt =
+            tracking::find(&state.db, &attempt.id).await?.ok_or_else(|| HttpError::not_found("attempt vanished"))?;
+        entry = Entry::Resume;
+    } else if attempt.finished_at.is_some() && !is_asset {
+        let launch = launch_data(state, actor, &attempt, entry, data.clone()).await?;
+        let outcome = runtime::finish(version, &launch, &data);
+        if outcome.new_attempt_next {
+            attempt = new_attempt(state, actor, &course, &current, &item, version).await?;
+            data = BTreeMap::new();
+            entry = Entry::AbInitio;
+        } else {
+            entry = if outcome.suspended { Entry::Resume } else { Entry::Empty };
+        }
+        data.retain(|k, _| !SESSION_ONLY.contains(&k.as_str()));
+    }
+
+    let launch = launch_data(state, actor, &attempt, entry, data.clone()).await?;
+    if is_asset {
+        tracking::complete_viewed(&state.db, &attempt.id).await?;
+    } else {
+        let outcome = runtime::finish(version, &launch, &data);
+        tracking::open_session(&state.db, &attempt.id, &json(&data)?, &summary(&outcome, Some(&attempt))).await?;
+    }
+    let attempt =
+        tracking::find(&state.db, &attempt.id).await?.ok_or_else(|| HttpError::not_found("attempt vanished"))?;
+    let package_id = attempt.package_id.clone();
+    Ok(Launch { course, attempt, item, package_id, outline, version, launch })
+}
+
+async fn new_attempt(
+    state: &AppState,
+    actor: &Actor,
+    course: &Course,
+    package_id: &str,
+    item: &PackageItem,
+    version: ScormVersion,
+) -> Result<Attempt, HttpError> {
+    Ok(tracking::create(
+        &state.db,
+        NewAttempt {
+            user_id: actor.user.id.clone(),
+            course_id: course.id.clone(),
+            package_id: package_id.to_string(),
+            item_identifier: item.identifier.clone(),
+            scorm_version: version_label(version).to_string(),
+        },
+    )
+    .await?)
+}
+
+fn json(data: &BTreeMap<String, String>) -> Result<String, HttpError> {
+    serde_json::to_string(data).map_err(|e| HttpError::internal(&e))
+}
+
+/// What became of a commit.
+pub enum Committed {
+    Applied { seq: i64 },
+    AlreadyApplied { last_seq: i64 },
+    Refused(runtime::Refusal),
+}
+
+/// Validates and stores one commit of an attempt. The batch is replayed, in the order the
+/// SCO set its values, through the same rules as the browser's; a refused batch changes
+/// nothing.
+pub async fn commit(
+    state: &AppState,
+    actor: &Actor,
+    attempt_id: &str,
+    seq: i64,
+    changes: Vec<(String, String)>,
+    terminate: bool,
+) -> Result<Committed, HttpError> {
+    let attempt = tracking::find(&state.db, attempt_id)
+        .await?
+        .filter(|a| a.user_id == actor.user.id)
+        .ok_or_else(|| HttpError::not_found("no such attempt"))?;
+    if attempt.voided_at.is_some() {
+        return Err(HttpError::new(
+            poem::http::StatusCode::GONE,
+            "attempt_reset",
+            "this attempt was reset by an instructor; reload the course to start again",
+        ));
+    }
+    if seq <= attempt.last_seq {
+        return Ok(Committed::AlreadyApplied { last_seq: attempt.last_seq });
+    }
+    let version = if attempt.scorm_version == "1.2" { ScormVersion::Scorm12 } else { ScormVersion::Scorm2004 };
+    let current = parse_state(&attempt.state_json)?;
+    let entry = if attempt.last_seq == 0 { Entry::AbInitio } else { Entry::Resume };
+    let launch = launch_data(state, actor, &attempt, entry, current.clone()).await?;
+    let next = match runtime::validate_commit(version, &launch, &current, &changes) {
+        Ok(next) => next,
+        Err(refusal) => return Ok(Committed::Refused(refusal)),
+    };
+    let summary = if terminate {
+        // Session time the SCO did not report is measured from the launch.
+        let measured = attempt.session_started_at.map(|at| (cairn_core::db::now() - at).as_seconds_f64().max(0.0));
+        summary(&runtime::finish_measured(version, &launch, &next, measured), None)
+    } else {
+        summary(&runtime::finish(version, &launch, &next), Some(&attempt))
+    };
+    match tracking::record_commit(&state.db, &attempt.id, seq, &json(&next)?, &summary, terminate).await? {
+        CommitResult::Applied => Ok(Committed::Applied { seq }),
+        CommitResult::AlreadyApplied { last_seq } => Ok(Committed::AlreadyApplied { last_seq }),
+    }
+}
+
+/// The launch data in the shape `scorm-runtime.js` takes.
+pub fn launch_json(version: ScormVersion, launch: &LaunchData) -> serde_json::Value {
+    serde_json::json!({
+        "learner_id": launch.learner_id, "learner_name": launch.learner_name, "credit": launch.credit,
+        "mode": launch.mode.as_str(), "entry": launch.entry.as_str(), "launch_data": launch.launch_data,
+        "mastery_score": launch.mastery_score, "max_time_allowed": launch.max_time_allowed,
+        "time_limit_action": launch.time_limit_action, "completion_threshold": launch.completion_threshold,
+        "scaled_passing_score": launch.scaled_passing_score, "objective_ids": launch.objective_ids,
+        "total_time": launch.total_time, "suspended": launch.suspended, "strict": launch.strict,
+        "version": version_label(version),
+    })
+}

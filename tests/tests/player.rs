@@ -1,0 +1,236 @@
+//! The player over HTTP: launching, committing (validated, idempotent), resuming, new
+//! attempts, assets, progress, and the instructor's view with reset.
+
+use cairn_core::accounts::Role;
+use cairn_core::tracking;
+use cairn_tests::{json, Client, TestApp};
+use reqwest::multipart::{Form, Part};
+use serde_json::{json, Value};
+
+fn fixture(name: &str) -> Vec<u8> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/scorm").join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("the shared SCORM fixture {} is missing: {e}", path.display()))
+}
+
+/// Imports a fixture as the instructor and returns the course slug.
+async fn import(app: &TestApp, teacher: &Client, file: &str, title: &str) -> String {
+    let csrf = teacher.csrf().await;
+    let form = Form::new()
+        .text("csrf_token", csrf)
+        .text("title", title.to_string())
+        .part("file", Part::bytes(fixture(file)).file_name("p.zip"));
+    let r = teacher.http.post(teacher.url("/teach/import")).multipart(form).send().await.unwrap();
+    assert_eq!(r.status(), 303, "[{}] import {file}", app.label);
+    let location = r.headers()["location"].to_str().unwrap().to_string();
+    location.trim_start_matches("/courses/").split('?').next().unwrap().to_string()
+}
+
+/// Opens the player and returns the page and its launch configuration.
+async fn launch(client: &Client, path: &str) -> (String, Value) {
+    let r = client.get(path).await;
+    assert_eq!(r.status(), 200, "{path}");
+    let html = r.text().await.unwrap();
+    let config = html
+        .split("<script type=\"application/json\" id=\"cairn-launch\">")
+        .nth(1)
+        .and_then(|s| s.split("</script>").next())
+        .expect("launch config");
+    (html.clone(), serde_json::from_str(config).expect("launch config is JSON"))
+}
+
+async fn commit(client: &Client, config: &Value, seq: i64, elements: Value, terminate: bool) -> reqwest::Response {
+    let csrf = client.csrf().await;
+    client
+        .http
+        .post(client.url(config["commit_url"].as_str().unwrap()))
+        .header("x-csrf-token", csrf)
+        .json(&json!({ "attempt_id": config["attempt_id"], "seq": seq, "elements": elements, "terminate": terminate }))
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_2004_sco_launches_commits_resumes_and_starts_over() {
+    for app in TestApp::all("player").await {
+        let org = app.institute("ipa").await;
+        app.user("teacher@example.org", Role::Instructor, Some(&org)).await;
+        app.user("learner@example.org", Role::Learner, Some(&org)).await;
+        let teacher = app.signed_in("teacher@example.org").await;
+        let slug =
+            import(&app, &teacher, "valid/scorm2004_golf_RuntimeBasicCalls_SCORM20043rdEdition.zip", "Golf 2004").await;
+        let learner = app.signed_in("learner@example.org").await;
+
+        let (html, config) = launch(&learner, &format!("/courses/{slug}/play")).await;
+        assert_eq!(config["version"], "2004");
+        assert_eq!(config["launch"]["entry"], "ab-initio");
+        assert_eq!(config["seq"], 0);
+        for marker in [
+            "data-nav=\"previous\"",
+            "data-nav=\"continue\"",
+            "data-nav=\"exit\"",
+            "data-nav=\"suspend-all\"",
+            "data-item=\"",
+        ] {
+            assert!(html.contains(marker), "[{}] the player has {marker}", app.label);
+        }
+        let api = html.find("scorm-player.js").unwrap();
+        let frame = html.find("<iframe").unwrap();
+        assert!(api < frame, "the API objects exist before the content frame loads");
+        let src = html
+            .split("<iframe")
+            .nth(1)
+            .and_then(|s| s.split("src=\"").nth(1))
+            .and_then(|s| s.split('"').next())
+            .unwrap();
+        assert_eq!(learner.get(src).await.status(), 200, "the content frame loads: {src}");
+
+        // A suspended session: bookmark and suspend data are kept, time counts once.
+        let suspend = json!({
+            "cmi.location": "page-3", "cmi.suspend_data": "visited=1,2,3", "cmi.completion_status": "incomplete",
+            "cmi.exit": "suspend", "cmi.session_time": "PT1M30S",
+        });
+        let r = commit(&learner, &config, 1, suspend.clone(), true).await;
+        assert_eq!(r.status(), 200, "[{}]", app.label);
+        assert_eq!(json(r).await["status"], "applied");
+        let again = json(commit(&learner, &config, 1, suspend, true).await).await;
+        assert_eq!(again["status"], "already_applied", "a retried commit is applied once");
+        // A value the rules refuse: the whole batch is refused with the reason.
+        let r =
+            commit(&learner, &config, 2, json!({ "cmi.location": "page-9", "cmi.completion_status": "nearly" }), false)
+                .await;
+        assert_eq!(r.status(), 422);
+        let refused = json(r).await;
+        assert_eq!(
+            (refused["code"].as_str(), refused["element"].as_str(), refused["scorm_error"].as_u64()),
+            (Some("invalid_element"), Some("cmi.completion_status"), Some(406)),
+            "{refused}"
+        );
+        // Read-only elements cannot be written by a crafted request either.
+        let r = commit(&learner, &config, 2, json!({ "cmi.learner_id": "someone-else" }), false).await;
+        assert_eq!(json(r).await["scorm_error"], 404);
+
+        let (_, resumed) = launch(&learner, &format!("/courses/{slug}/play")).await;
+        assert_eq!(resumed["attempt_id"], config["attempt_id"], "the suspended attempt resumes");
+        assert_eq!(resumed["launch"]["entry"], "resume");
+        assert_eq!(resumed["launch"]["suspended"]["cmi.location"], "page-3", "the refused batch changed nothing");
+        assert_eq!(resumed["launch"]["suspended"]["cmi.suspend_data"], "visited=1,2,3");
+        assert_eq!(resumed["seq"], 1);
+        let attempt = tracking::find(&app.state.db, resumed["attempt_id"].as_str().unwrap()).await.unwrap().unwrap();
+        assert_eq!(attempt.total_time_seconds, 90.0);
+
+        // Finishing normally, passed: the next launch starts attempt 2 (SCORM 2004 rule).
+        let done = json!({
+            "cmi.completion_status": "completed", "cmi.success_status": "passed", "cmi.score.scaled": "0.85",
+            "cmi.score.raw": "85", "cmi.score.min": "0", "cmi.score.max": "100", "cmi.exit": "normal", "cmi.session_time": "PT30S",
+        });
+        assert_eq!(commit(&learner, &resumed, 2, done, true).await.status(), 200);
+        let attempt = tracking::find(&app.state.db, resumed["attempt_id"].as_str().unwrap()).await.unwrap().unwrap();
+        assert_eq!(
+            (attempt.completion.as_str(), attempt.success.as_str(), attempt.score_scaled),
+            ("completed", "passed", Some(0.85))
+        );
+        assert_eq!(attempt.total_time_seconds, 120.0, "session times add up once per session");
+        let (html, fresh) = launch(&learner, &format!("/courses/{slug}/play")).await;
+        assert_ne!(fresh["attempt_id"], resumed["attempt_id"]);
+        assert_eq!(fresh["launch"]["entry"], "ab-initio");
+        assert!(html.contains("1 of 1 done") || html.contains("0 of 1 done"), "progress is shown");
+
+        // Another learner cannot write into this attempt.
+        app.user("other@example.org", Role::Learner, Some(&org)).await;
+        let other = app.signed_in("other@example.org").await;
+        assert_eq!(commit(&other, &fresh, 1, json!({ "cmi.location": "x" }), false).await.status(), 404);
+
+        // The instructor follows the learner and can reset an attempt.
+        let page = teacher.get(&format!("/courses/{slug}/learners")).await.text().await.unwrap();
+        assert!(page.contains("learner@example.org") && page.contains("passed"), "{page}");
+        let first = resumed["attempt_id"].as_str().unwrap();
+        let detail = teacher.get(&format!("/attempts/{first}")).await.text().await.unwrap();
+        assert!(
+            detail.contains("cmi.suspend_data") && detail.contains("visited&#x3D;1,2,3"),
+            "raw elements are shown (escaped): {detail}"
+        );
+        assert_eq!(
+            learner.get(&format!("/courses/{slug}/learners")).await.status(),
+            403,
+            "learners do not see the roster"
+        );
+        let second = fresh["attempt_id"].as_str().unwrap();
+        assert_eq!(teacher.post_form(&format!("/attempts/{second}/reset"), &[]).await.status(), 303);
+        assert!(tracking::find(&app.state.db, second).await.unwrap().unwrap().voided_at.is_some());
+        let r = commit(&learner, &fresh, 1, json!({ "cmi.location": "x" }), false).await;
+        assert_eq!(r.status(), 410, "commits to a reset attempt say so");
+        let (_, after_reset) = launch(&learner, &format!("/courses/{slug}/play")).await;
+        assert_ne!(after_reset["attempt_id"], fresh["attempt_id"]);
+    }
+}
+
+#[tokio::test]
+async fn a_12_sco_follows_lmsfinish_rules_and_a_closed_tab_loses_nothing() {
+    for app in TestApp::all("player").await {
+        let org = app.institute("ipa").await;
+        app.user("teacher@example.org", Role::Instructor, Some(&org)).await;
+        app.user("learner@example.org", Role::Learner, Some(&org)).await;
+        let teacher = app.signed_in("teacher@example.org").await;
+        let slug = import(&app, &teacher, "valid/scorm12_golf_RuntimeBasicCalls_SCORM12.zip", "Golf 1.2").await;
+        let learner = app.signed_in("learner@example.org").await;
+        let (_, config) = launch(&learner, &format!("/courses/{slug}/play")).await;
+        assert_eq!(config["version"], "1.2");
+
+        // The tab closes after a commit, without LMSFinish: the data is kept and resumes.
+        let r = commit(
+            &learner,
+            &config,
+            1,
+            json!({ "cmi.core.lesson_location": "5", "cmi.suspend_data": "abc", "cmi.core.session_time": "00:02:00" }),
+            false,
+        )
+        .await;
+        assert_eq!(r.status(), 200);
+        let (_, resumed) = launch(&learner, &format!("/courses/{slug}/play")).await;
+        assert_eq!(resumed["attempt_id"], config["attempt_id"]);
+        assert_eq!(resumed["launch"]["entry"], "resume");
+        assert_eq!(resumed["launch"]["suspended"]["cmi.core.lesson_location"], "5");
+        let attempt = tracking::find(&app.state.db, config["attempt_id"].as_str().unwrap()).await.unwrap().unwrap();
+        assert_eq!(attempt.total_time_seconds, 120.0, "the unterminated session's time counts once");
+
+        // LMSFinish with no status set: "not attempted" becomes completed.
+        assert_eq!(
+            commit(&learner, &resumed, 2, json!({ "cmi.core.session_time": "00:00:10" }), true).await.status(),
+            200
+        );
+        let attempt = tracking::find(&app.state.db, config["attempt_id"].as_str().unwrap()).await.unwrap().unwrap();
+        assert_eq!(attempt.completion, "completed", "[{}]", app.label);
+        assert_eq!(attempt.total_time_seconds, 130.0);
+        // SCORM 1.2 keeps the same attempt on the next launch.
+        let (_, again) = launch(&learner, &format!("/courses/{slug}/play")).await;
+        assert_eq!(again["attempt_id"], config["attempt_id"]);
+    }
+}
+
+#[tokio::test]
+async fn assets_complete_when_viewed_and_progress_never_passes_100() {
+    for app in TestApp::all("player").await {
+        let org = app.institute("ipa").await;
+        app.user("teacher@example.org", Role::Instructor, Some(&org)).await;
+        app.user("learner@example.org", Role::Learner, Some(&org)).await;
+        let teacher = app.signed_in("teacher@example.org").await;
+        let slug =
+            import(&app, &teacher, "valid/scorm12_golf_ContentPackagingOneFilePerSCO_SCORM12_assets.zip", "Assets")
+                .await;
+        let learner = app.signed_in("learner@example.org").await;
+        let (html, _) = launch(&learner, &format!("/courses/{slug}/play")).await;
+        let items: Vec<String> =
+            html.split("data-item=\"").skip(1).filter_map(|s| s.split('"').next()).map(str::to_string).collect();
+        assert_eq!(items.len(), 18, "every launchable item is in the outline");
+        for (i, item) in items.iter().enumerate() {
+            let (page, _) = launch(&learner, &format!("/courses/{slug}/play?item={item}")).await;
+            let shown = format!("{} of 18 done", i + 1);
+            assert!(page.contains(&shown), "[{}] after viewing {} assets: {shown}", app.label, i + 1);
+        }
+        // Viewing again changes nothing and never goes past 100%.
+        let (page, _) = launch(&learner, &format!("/courses/{slug}/play?item={}", items[0])).await;
+        assert!(page.contains("18 of 18 done") && page.contains("value=\"100\""));
+        assert_eq!(learner.get(&format!("/courses/{slug}/play?item=nope")).await.status(), 404);
+    }
+}
