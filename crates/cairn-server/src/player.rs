@@ -42,7 +42,8 @@ pub fn version_label(version: ScormVersion) -> &'static str {
 }
 
 /// Elements a SCO writes for one session only; they are dropped when the next starts.
-const SESSION_ONLY: [&str; 4] = ["cmi.session_time", "cmi.core.session_time", "cmi.exit", "cmi.core.exit"];
+const SESSION_ONLY: [&str; 5] =
+    ["cmi.session_time", "cmi.core.session_time", "cmi.exit", "cmi.core.exit", "adl.nav.request"];
 
 fn parse_state(json: &str) -> Result<BTreeMap<String, String>, HttpError> {
     serde_json::from_str(json).map_err(|e| HttpError::internal(&e))

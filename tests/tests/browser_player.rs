@@ -1,0 +1,131 @@
+//! In headless Chromium: real SCORM content in the real player. The Golf run-time sample
+//! finds the API, bookmarks as the learner pages through, suspends on exit and resumes
+//! at its bookmark on the next launch; the data reaches the server through the player's
+//! commits.
+
+use std::time::{Duration, Instant};
+
+use cairn_core::accounts::Role;
+use cairn_core::packages::{self, CourseTarget, ImportOutcome, ImportRequest};
+use cairn_core::testing::TestDb;
+use cairn_core::tracking;
+use cairn_tests::browser::{self, Browser};
+use cairn_tests::{TestApp, PASSWORD};
+use fantoccini::Locator;
+
+async fn sign_in(b: &Browser, app: &TestApp, email: &str) {
+    b.client.goto(&app.url("/login")).await.unwrap();
+    b.client.find(Locator::Css("#email")).await.unwrap().send_keys(email).await.unwrap();
+    b.client.find(Locator::Css("#password")).await.unwrap().send_keys(PASSWORD).await.unwrap();
+    b.client.find(Locator::Css("form[action='/login'] button[type=submit]")).await.unwrap().click().await.unwrap();
+    b.client.wait().for_element(Locator::Css("main h1")).await.unwrap();
+}
+
+/// Accepts the next `confirm()` the content shows (the Golf sample asks before resuming
+/// and before suspending).
+async fn accept_dialog(b: &Browser) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if b.client.get_alert_text().await.is_ok() {
+            b.client.accept_alert().await.unwrap();
+            return;
+        }
+        assert!(Instant::now() < deadline, "the content never asked");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Enters the content frame of the player and waits for the sample's navigation buttons.
+async fn enter_content(b: &Browser) {
+    let frame = b.client.wait().for_element(Locator::Css("iframe.player-frame")).await.unwrap();
+    frame.enter_frame().await.unwrap();
+    b.client.wait().for_element(Locator::Css("#butNext")).await.unwrap();
+}
+
+/// Waits until the learner's attempt satisfies `check`, as stored by the server.
+async fn stored(
+    app: &TestApp,
+    user: &str,
+    course: &str,
+    what: &str,
+    check: impl Fn(&tracking::Attempt) -> bool,
+) -> tracking::Attempt {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        if let Some(attempt) = tracking::latest(&app.state.db, user, course, "item_1").await.unwrap() {
+            if check(&attempt) {
+                return attempt;
+            }
+            assert!(Instant::now() < deadline, "{what}: the server has {attempt:?}");
+        } else {
+            assert!(Instant::now() < deadline, "{what}: no attempt was stored");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn golf_2004_bookmarks_suspends_and_resumes_in_the_player() {
+    if !browser::enabled("browser_player") {
+        return;
+    }
+    let app = TestApp::start(TestDb::sqlite().await, "sqlite", |_| {}).await;
+    let org = app.institute("ipa").await;
+    let learner = app.user("learner@example.org", Role::Learner, Some(&org)).await;
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/fixtures/scorm/valid/scorm2004_golf_RuntimeBasicCalls_SCORM20043rdEdition.zip");
+    let request = ImportRequest {
+        archive: std::fs::File::open(&fixture).expect("the shared Golf fixture"),
+        original_filename: "golf.zip".into(),
+        target: CourseTarget::New {
+            organisation_id: org.id.clone(),
+            title: Some("Golf".into()),
+            slug: Some("golf".into()),
+        },
+        imported_by: None,
+        limits: cairn_scorm::Limits::default(),
+    };
+    let ImportOutcome::Imported(imported) =
+        packages::import_package(&app.state.db, &app.state.content, request, None).await.unwrap()
+    else {
+        panic!("the Golf sample was refused")
+    };
+    let course = imported.course.id.clone();
+    let b = Browser::start().await;
+    sign_in(&b, &app, "learner@example.org").await;
+
+    // First launch: page forward twice, then exit and choose to save progress.
+    b.client.goto(&app.url("/courses/golf/play")).await.unwrap();
+    enter_content(&b).await;
+    b.client.find(Locator::Css("#butNext")).await.unwrap().click().await.unwrap();
+    b.client.find(Locator::Css("#butNext")).await.unwrap().click().await.unwrap();
+    // Get and Set are answered from memory in the player page; the sample commits on exit.
+    b.client.enter_parent_frame().await.unwrap();
+    let location = b.client.execute("return window.API_1484_11.GetValue('cmi.location');", vec![]).await.unwrap();
+    assert_eq!(location, serde_json::json!("2"), "the sample found the API and bookmarked page 2");
+    enter_content(&b).await;
+    b.client.find(Locator::Css("#butExit")).await.unwrap().click().await.unwrap();
+    accept_dialog(&b).await;
+    let suspended =
+        stored(&app, &learner.id, &course, "the suspended session", |a| a.suspended && !a.session_open).await;
+    assert_eq!(suspended.location.as_deref(), Some("2"));
+    assert_eq!(suspended.completion, "incomplete");
+    assert!(suspended.total_time_seconds > 0.0, "the session time was recorded");
+    b.client.enter_parent_frame().await.unwrap();
+
+    // Second launch: the sample offers to resume; it continues at its bookmark.
+    b.client.goto(&app.url("/courses/golf/play")).await.unwrap();
+    accept_dialog(&b).await;
+    enter_content(&b).await;
+    b.client.find(Locator::Css("#butNext")).await.unwrap().click().await.unwrap();
+    b.client.find(Locator::Css("#butExit")).await.unwrap().click().await.unwrap();
+    accept_dialog(&b).await;
+    let resumed = stored(&app, &learner.id, &course, "the bookmark after resuming", |a| {
+        a.location.as_deref() == Some("3") && !a.session_open
+    })
+    .await;
+    assert!(resumed.suspended);
+    assert!(resumed.total_time_seconds > suspended.total_time_seconds, "the second session's time was added");
+    assert_eq!(resumed.id, suspended.id, "the same attempt resumed");
+    b.client.clone().close().await.unwrap();
+}
