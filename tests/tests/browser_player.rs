@@ -129,3 +129,112 @@ async fn golf_2004_bookmarks_suspends_and_resumes_in_the_player() {
     assert_eq!(resumed.id, suspended.id, "the same attempt resumed");
     b.client.clone().close().await.unwrap();
 }
+
+/// Imports a shared fixture into a new course `slug` of `org`.
+async fn import_fixture(
+    app: &TestApp,
+    org: &cairn_core::organisations::Organisation,
+    file: &str,
+    slug: &str,
+) -> String {
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/scorm").join(file);
+    let request = ImportRequest {
+        archive: std::fs::File::open(&fixture).expect("a shared fixture"),
+        original_filename: file.into(),
+        target: CourseTarget::New { organisation_id: org.id.clone(), title: None, slug: Some(slug.into()) },
+        imported_by: None,
+        limits: cairn_scorm::Limits::default(),
+    };
+    match packages::import_package(&app.state.db, &app.state.content, request, None).await.unwrap() {
+        ImportOutcome::Imported(done) => done.course.id,
+        ImportOutcome::Refused(_) => panic!("{file} was refused"),
+    }
+}
+
+/// Waits until `item`'s latest attempt satisfies `check`.
+async fn item_attempt(
+    app: &TestApp,
+    user: &str,
+    course: &str,
+    item: &str,
+    check: impl Fn(&tracking::Attempt) -> bool,
+) -> tracking::Attempt {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let attempt = tracking::latest(&app.state.db, user, course, item).await.unwrap();
+        match attempt {
+            Some(a) if check(&a) => return a,
+            other => assert!(Instant::now() < deadline, "{item}: the server has {other:?}"),
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_12_multi_sco_course_is_taken_through_the_outline() {
+    if !browser::enabled("browser_player") {
+        return;
+    }
+    let app = TestApp::start(TestDb::sqlite().await, "sqlite", |_| {}).await;
+    let org = app.institute("ipa").await;
+    let learner = app.user("learner@example.org", Role::Learner, Some(&org)).await;
+    let course =
+        import_fixture(&app, &org, "valid/scorm12_golf_RuntimeMinimumCalls_SCORM12_multisco.zip", "multi").await;
+    let b = Browser::start().await;
+    sign_in(&b, &app, "learner@example.org").await;
+    b.client.goto(&app.url("/courses/multi/play")).await.unwrap();
+    // These SCOs only call LMSInitialize and LMSFinish: leaving each one finishes it, and
+    // SCORM 1.2's rule makes "not attempted" completed.
+    for next in ["playing_par_item", "playing_scoring_item", "playing_otherscoring_item"] {
+        b.client.wait().for_element(Locator::Css("iframe.player-frame")).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        b.client.find(Locator::Css(&format!("a[data-item='{next}']"))).await.unwrap().click().await.unwrap();
+    }
+    b.client
+        .wait()
+        .for_element(Locator::Css("a[data-item='playing_otherscoring_item'][aria-current='page']"))
+        .await
+        .unwrap();
+    for item in ["playing_playing_item", "playing_par_item", "playing_scoring_item"] {
+        let attempt = item_attempt(&app, &learner.id, &course, item, |a| a.completion == "completed").await;
+        assert!(!attempt.session_open, "{item} was finished");
+    }
+    // Leaving the player finishes the fourth SCO too; progress counts each item once.
+    b.client.goto(&app.url("/learn")).await.unwrap();
+    item_attempt(&app, &learner.id, &course, "playing_otherscoring_item", |a| a.completion == "completed").await;
+    let package = cairn_core::catalog::find(&app.state.db, &course).await.unwrap().unwrap().current_package_id.unwrap();
+    let items = packages::items(&app.state.db, &package).await.unwrap();
+    let attempts = tracking::of_learner(&app.state.db, &learner.id, &course).await.unwrap();
+    let progress = tracking::rollup(&items, &attempts);
+    assert_eq!((progress.done, progress.total, progress.percent), (4, 18, 22));
+    b.client.clone().close().await.unwrap();
+}
+
+#[tokio::test]
+async fn closing_the_tab_without_terminate_keeps_the_last_data() {
+    if !browser::enabled("browser_player") {
+        return;
+    }
+    let app = TestApp::start(TestDb::sqlite().await, "sqlite", |_| {}).await;
+    let org = app.institute("ipa").await;
+    let learner = app.user("learner@example.org", Role::Learner, Some(&org)).await;
+    let course =
+        import_fixture(&app, &org, "valid/scorm2004_golf_RuntimeBasicCalls_SCORM20043rdEdition.zip", "golf").await;
+    let b = Browser::start().await;
+    sign_in(&b, &app, "learner@example.org").await;
+    // A second window keeps the WebDriver session alive when the player's window closes.
+    let keep = b.client.new_window(true).await.unwrap();
+    b.client.goto(&app.url("/courses/golf/play")).await.unwrap();
+    b.client.wait().for_element(Locator::Css("iframe.player-frame")).await.unwrap();
+    // The learner's data is set in memory (as content does between commits), never committed
+    // nor terminated; then the tab goes away.
+    let set = "var api = window.API_1484_11; api.SetValue('cmi.suspend_data', 'unsaved-work-42'); \
+               api.SetValue('cmi.location', 'page-7'); return api.GetLastError();";
+    assert_eq!(b.client.execute(set, vec![]).await.unwrap(), serde_json::json!("0"));
+    b.client.close_window().await.unwrap();
+    b.client.switch_to_window(keep.handle).await.unwrap();
+    let attempt =
+        item_attempt(&app, &learner.id, &course, "item_1", |a| a.state_json.contains("unsaved-work-42")).await;
+    assert_eq!(attempt.location.as_deref(), Some("page-7"));
+    b.client.clone().close().await.unwrap();
+}

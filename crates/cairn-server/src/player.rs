@@ -62,6 +62,36 @@ fn summary(outcome: &Outcome, keep_total: Option<&Attempt>) -> Summary {
     }
 }
 
+/// The summary of an attempt whose session has not finished (at launch, on ordinary
+/// commits, or when closing a session the SCO abandoned). SCORM 1.2's LMSFinish rules (an
+/// untouched "not attempted" becomes completed) apply only when the SCO really finishes, so
+/// its status is taken as the SCO left it; SCORM 2004 status is evaluated the same way
+/// during and at the end of a session.
+fn unfinished_summary(
+    version: ScormVersion,
+    outcome: &Outcome,
+    data: &BTreeMap<String, String>,
+    keep_total: Option<&Attempt>,
+) -> Summary {
+    let mut summary = summary(outcome, keep_total);
+    if version == ScormVersion::Scorm12 {
+        let status = data.get("cmi.core.lesson_status").map_or("not attempted", String::as_str);
+        summary.completion = match status {
+            "passed" | "completed" | "failed" => "completed",
+            "browsed" => "browsed",
+            "incomplete" => "incomplete",
+            _ => "not attempted",
+        }
+        .to_string();
+        summary.success = match status {
+            "passed" | "failed" => status,
+            _ => "unknown",
+        }
+        .to_string();
+    }
+    summary
+}
+
 /// The launch data of an item for a learner: manifest values, the attempt's time so far
 /// and, on resume, its stored data.
 async fn launch_data(
@@ -136,7 +166,7 @@ pub async fn open(state: &AppState, actor: &Actor, course: Course, item_id: Opti
         let launch = launch_data(state, actor, &attempt, entry, data.clone()).await?;
         let outcome = runtime::finish(version, &launch, &data);
         data.retain(|k, _| !SESSION_ONLY.contains(&k.as_str()));
-        let closed = Summary { suspended: true, ..summary(&outcome, None) };
+        let closed = Summary { suspended: true, ..unfinished_summary(version, &outcome, &data, None) };
         tracking::open_session(&state.db, &attempt.id, &json(&data)?, &closed).await?;
         attempt =
             tracking::find(&state.db, &attempt.id).await?.ok_or_else(|| HttpError::not_found("attempt vanished"))?;
@@ -159,7 +189,8 @@ pub async fn open(state: &AppState, actor: &Actor, course: Course, item_id: Opti
         tracking::complete_viewed(&state.db, &attempt.id).await?;
     } else {
         let outcome = runtime::finish(version, &launch, &data);
-        tracking::open_session(&state.db, &attempt.id, &json(&data)?, &summary(&outcome, Some(&attempt))).await?;
+        let summary = unfinished_summary(version, &outcome, &data, Some(&attempt));
+        tracking::open_session(&state.db, &attempt.id, &json(&data)?, &summary).await?;
     }
     let attempt =
         tracking::find(&state.db, &attempt.id).await?.ok_or_else(|| HttpError::not_found("attempt vanished"))?;
@@ -237,7 +268,7 @@ pub async fn commit(
         let measured = attempt.session_started_at.map(|at| (cairn_core::db::now() - at).as_seconds_f64().max(0.0));
         summary(&runtime::finish_measured(version, &launch, &next, measured), None)
     } else {
-        summary(&runtime::finish(version, &launch, &next), Some(&attempt))
+        unfinished_summary(version, &runtime::finish(version, &launch, &next), &next, Some(&attempt))
     };
     match tracking::record_commit(&state.db, &attempt.id, seq, &json(&next)?, &summary, terminate).await? {
         CommitResult::Applied => Ok(Committed::Applied { seq }),
