@@ -176,6 +176,8 @@ async fn a_12_sco_follows_lmsfinish_rules_and_a_closed_tab_loses_nothing() {
         let learner = app.signed_in("learner@example.org").await;
         let (_, config) = launch(&learner, &format!("/courses/{slug}/play")).await;
         assert_eq!(config["version"], "1.2");
+        let opened = tracking::find(&app.state.db, config["attempt_id"].as_str().unwrap()).await.unwrap().unwrap();
+        assert_eq!(opened.completion, "not attempted", "opening an item does not finish it");
 
         // The tab closes after a commit, without LMSFinish: the data is kept and resumes.
         let r = commit(
