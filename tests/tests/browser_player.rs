@@ -72,25 +72,8 @@ async fn golf_2004_bookmarks_suspends_and_resumes_in_the_player() {
     let app = TestApp::start(TestDb::sqlite().await, "sqlite", |_| {}).await;
     let org = app.institute("ipa").await;
     let learner = app.user("learner@example.org", Role::Learner, Some(&org)).await;
-    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/fixtures/scorm/valid/scorm2004_golf_RuntimeBasicCalls_SCORM20043rdEdition.zip");
-    let request = ImportRequest {
-        archive: std::fs::File::open(&fixture).expect("the shared Golf fixture"),
-        original_filename: "golf.zip".into(),
-        target: CourseTarget::New {
-            organisation_id: org.id.clone(),
-            title: Some("Golf".into()),
-            slug: Some("golf".into()),
-        },
-        imported_by: None,
-        limits: cairn_scorm::Limits::default(),
-    };
-    let ImportOutcome::Imported(imported) =
-        packages::import_package(&app.state.db, &app.state.content, request, None).await.unwrap()
-    else {
-        panic!("the Golf sample was refused")
-    };
-    let course = imported.course.id.clone();
+    let course =
+        import_fixture(&app, &org, "valid/scorm2004_golf_RuntimeBasicCalls_SCORM20043rdEdition.zip", "golf").await;
     let b = Browser::start().await;
     sign_in(&b, &app, "learner@example.org").await;
 
