@@ -31,7 +31,14 @@ pub struct AppState {
     pub redis: Option<Arc<RedisLink>>,
     pub templates: Templates,
     pub content: ContentStore,
+    /// Parsed manifests by package version id. A version never changes after import (a
+    /// new import is a new id), so entries never go stale; the cache only saves reading
+    /// and parsing the manifest on every launch and commit.
+    manifests: std::sync::Mutex<std::collections::HashMap<String, Arc<cairn_scorm::Package>>>,
 }
+
+/// Most manifests kept in memory; the cache is emptied when it is full.
+const MANIFEST_CACHE_SIZE: usize = 256;
 
 impl AppState {
     /// Builds the state over an open, migrated database. Redis, when configured, is
@@ -46,7 +53,16 @@ impl AppState {
             None => (SessionStore::memory(), RateLimiter::memory()),
         };
         let content = ContentStore::new(config.content_dir());
-        Ok(Arc::new(AppState { templates: Templates::load()?, config, db, sessions, limiter, redis, content }))
+        Ok(Arc::new(AppState {
+            templates: Templates::load()?,
+            config,
+            db,
+            sessions,
+            limiter,
+            redis,
+            content,
+            manifests: Default::default(),
+        }))
     }
 
     /// Opens the configured database, runs migrations and builds the state.
@@ -71,6 +87,23 @@ impl AppState {
             tracing::warn!(removed, "removed files of interrupted package imports");
         }
         Ok(())
+    }
+
+    /// The parsed manifest of a package version, from the cache or the database.
+    pub async fn manifest(
+        &self,
+        package_id: &str,
+    ) -> Result<Arc<cairn_scorm::Package>, cairn_core::packages::PackageError> {
+        if let Some(found) = self.manifests.lock().unwrap_or_else(|e| e.into_inner()).get(package_id) {
+            return Ok(found.clone());
+        }
+        let manifest = Arc::new(cairn_core::packages::manifest(&self.db, package_id).await?);
+        let mut cache = self.manifests.lock().unwrap_or_else(|e| e.into_inner());
+        if cache.len() >= MANIFEST_CACHE_SIZE {
+            cache.clear();
+        }
+        cache.insert(package_id.to_string(), manifest.clone());
+        Ok(manifest)
     }
 
     pub fn session_ttl(&self) -> Duration {

@@ -101,7 +101,7 @@ async fn launch_data(
     entry: Entry,
     data: BTreeMap<String, String>,
 ) -> Result<LaunchData, HttpError> {
-    let manifest = packages::manifest(&state.db, &attempt.package_id).await?;
+    let manifest = state.manifest(&attempt.package_id).await?;
     let item = manifest.all_items().into_iter().find(|i| i.identifier == attempt.item_identifier).cloned();
     let threshold =
         item.as_ref().and_then(|i| i.completion_threshold.as_ref()).and_then(|t| t.min_progress_measure.or(t.value));
