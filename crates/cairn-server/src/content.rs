@@ -24,7 +24,7 @@ pub async fn serve(
     request: StaticFileRequest,
 ) -> Result<Response, HttpError> {
     let not_found = || HttpError::not_found("there is no such file in this course");
-    let package = packages::find(&state.db, &package_id).await.ok().flatten().ok_or_else(not_found)?;
+    let package = packages::find(&state.db, &package_id).await?.ok_or_else(not_found)?;
     let course = catalog::find(&state.db, &package.course_id).await?.ok_or_else(not_found)?;
     if !catalog::may_view(&user.0.principal, &course) {
         return Err(not_found());

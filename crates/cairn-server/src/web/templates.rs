@@ -1,5 +1,5 @@
-//! Handlebars templates embedded in the binary (read from disk in debug builds, so a page
-//! can be edited without rebuilding).
+//! Handlebars templates embedded in the binary. Debug builds read them from disk when the
+//! server starts, so an edited page needs a restart but no rebuild.
 
 use handlebars::Handlebars;
 use rust_embed::RustEmbed;
@@ -30,7 +30,6 @@ impl Templates {
     pub fn load() -> Result<Templates, TemplateError> {
         let mut registry = Handlebars::new();
         registry.set_strict_mode(true);
-        registry.set_dev_mode(cfg!(debug_assertions));
         for path in TemplateFiles::iter() {
             let file = TemplateFiles::get(&path)
                 .ok_or_else(|| TemplateError { name: path.to_string(), message: "vanished".into() })?;
