@@ -140,6 +140,17 @@ impl Drop for TestApp {
     }
 }
 
+/// The `cairn` binary that `cargo test` built beside this test (`target/<profile>/cairn`).
+/// Tests that need a real process (to kill it, say) use it; it is built because
+/// cairn-server has integration tests of its own.
+pub fn cairn_binary() -> std::path::PathBuf {
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let profile_dir = exe.parent().and_then(|deps| deps.parent()).expect("target/<profile>/deps");
+    let binary = profile_dir.join("cairn");
+    assert!(binary.is_file(), "{} is missing; run the tests with `cargo test --workspace`", binary.display());
+    binary
+}
+
 /// A key prefix no other test uses, so suites can share one Redis.
 pub fn unique_prefix() -> String {
     format!("cairn-test-{}:", uuid::Uuid::new_v4().simple())

@@ -221,3 +221,146 @@ async fn closing_the_tab_without_terminate_keeps_the_last_data() {
     assert_eq!(attempt.location.as_deref(), Some("page-7"));
     b.client.clone().close().await.unwrap();
 }
+
+/// A `cairn serve` process on a fixed data folder and port, killed with SIGKILL on drop.
+struct Node {
+    child: std::process::Child,
+}
+
+impl Node {
+    fn command(dir: &std::path::Path) -> std::process::Command {
+        let mut command = std::process::Command::new(cairn_tests::cairn_binary());
+        for (key, _) in std::env::vars().filter(|(k, _)| k.starts_with("CAIRN_")) {
+            command.env_remove(key);
+        }
+        command
+            .current_dir(dir)
+            .env("CAIRN_DATA_DIR", dir)
+            .env("CAIRN_LOG", "warn")
+            .env("CAIRN_ADMIN_PASSWORD", "admin password 1");
+        command
+    }
+
+    fn start(dir: &std::path::Path, port: u16, redis: &str, prefix: &str) -> Node {
+        let child = Node::command(dir)
+            .env("CAIRN_REDIS_URL", redis)
+            .env("CAIRN_REDIS_PREFIX", prefix)
+            .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("start cairn serve");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "cairn serve did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Node { child }
+    }
+
+    /// `kill -9`: no chance to flush or say goodbye.
+    fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test]
+async fn commits_made_while_the_server_is_down_arrive_after_it_returns() {
+    if !browser::enabled("browser_player") {
+        return;
+    }
+    // Sessions must outlive the process for the learner to stay signed in across the
+    // restart, so the nodes keep them in Redis (the multi-node set-up). With in-process
+    // sessions the queue waits in localStorage until the learner signs in again.
+    let Some(redis) = cairn_tests::redis_url() else {
+        cairn_tests::note_redis_skipped("browser_player: server restart");
+        return;
+    };
+    let prefix = cairn_tests::unique_prefix();
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str], input: Option<&str>| {
+        use std::io::Write as _;
+        let mut child = Node::command(dir.path())
+            .args(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        if let Some(text) = input {
+            child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+        }
+        let output = child.wait_with_output().unwrap();
+        assert!(output.status.success(), "cairn {args:?} failed");
+    };
+    run(&["org", "add", "--slug", "ipa", "--name", "IPA"], None);
+    run(
+        &[
+            "user",
+            "add",
+            "--email",
+            "learner@example.org",
+            "--name",
+            "Ama",
+            "--role",
+            "learner",
+            "--org",
+            "ipa",
+            "--password-stdin",
+        ],
+        Some(PASSWORD),
+    );
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/fixtures/scorm/valid/scorm2004_golf_RuntimeBasicCalls_SCORM20043rdEdition.zip");
+    run(&["package", "import", fixture.to_str().unwrap(), "--title", "Golf"], None);
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let base = format!("http://127.0.0.1:{port}");
+    let node = Node::start(dir.path(), port, &redis, &prefix);
+
+    let b = Browser::start().await;
+    b.client.goto(&format!("{base}/login")).await.unwrap();
+    b.client.find(Locator::Css("#email")).await.unwrap().send_keys("learner@example.org").await.unwrap();
+    b.client.find(Locator::Css("#password")).await.unwrap().send_keys(PASSWORD).await.unwrap();
+    b.client.find(Locator::Css("form[action='/login'] button[type=submit]")).await.unwrap().click().await.unwrap();
+    b.client.wait().for_element(Locator::Css("main h1")).await.unwrap();
+    b.client.goto(&format!("{base}/courses/golf/play")).await.unwrap();
+    enter_content(&b).await;
+
+    // The server dies mid-session (kill -9); the learner carries on and exits.
+    node.kill();
+    b.client.find(Locator::Css("#butNext")).await.unwrap().click().await.unwrap();
+    b.client.find(Locator::Css("#butNext")).await.unwrap().click().await.unwrap();
+    b.client.find(Locator::Css("#butExit")).await.unwrap().click().await.unwrap();
+    accept_dialog(&b).await;
+    b.client.enter_parent_frame().await.unwrap();
+    let queued = b.client.execute("return window.CairnPlayer.pending();", vec![]).await.unwrap();
+    assert!(queued.as_u64().is_some_and(|n| n > 0), "the commits wait in the browser's queue: {queued}");
+
+    // The server returns on the same data: the queued commits are delivered.
+    let _node = Node::start(dir.path(), port, &redis, &prefix);
+    let deadline = Instant::now() + Duration::from_secs(40);
+    loop {
+        let left = b.client.execute("return window.CairnPlayer.pending();", vec![]).await.unwrap();
+        if left == serde_json::json!(0) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the queued commits were not delivered: {left} left");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let db =
+        cairn_core::Db::connect(&format!("sqlite://{}", dir.path().join("cairn.db").display()), &Default::default())
+            .await
+            .unwrap();
+    let learner = cairn_core::accounts::find_by_email(&db, "learner@example.org").await.unwrap().unwrap();
+    let course = cairn_core::catalog::find_by_slug(&db, "golf").await.unwrap().unwrap();
+    let attempt = tracking::latest(&db, &learner.id, &course.id, "item_1").await.unwrap().expect("an attempt");
+    assert_eq!(attempt.location.as_deref(), Some("2"), "the bookmark made while the server was down is stored");
+    assert!(attempt.suspended && !attempt.session_open, "{attempt:?}");
+    b.client.clone().close().await.unwrap();
+}
