@@ -82,7 +82,7 @@ function env({ storage = fakeStorage(), fetch = fakeFetch(), clock = fakeClock()
 }
 
 const CONFIG = { version: "2004", launch: { learner_id: "u1" }, attempt_id: "a7", commit_url: "/scorm/commit",
-  csrf_token: "tok", autosave_seconds: 30 };
+  csrf_token: "tok", launch_token: "launch-secret", autosave_seconds: 30 };
 const KEY = "cairn.queue.a7";
 
 test("Commit returns true once queued in localStorage; one POST per commit with growing seq", async () => {
@@ -108,6 +108,7 @@ test("Commit returns true once queued in localStorage; one POST per commit with 
   assert.equal(first.init.method, "POST");
   assert.equal(first.init.headers["X-CSRF-Token"], "tok");
   assert.equal(first.init.headers["Content-Type"], "application/json");
+  assert.equal(first.init.headers["X-Cairn-Launch"], "launch-secret", "the attempt's launch token goes with every commit");
   assert.deepEqual(sent.map((c) => c.body), [
     { attempt_id: "a7", seq: 1, elements: { "cmi.location": "p1" }, terminate: false }, // failed (offline)
     { attempt_id: "a7", seq: 1, elements: { "cmi.location": "p1" }, terminate: false }, // retried after 1 s

@@ -5,6 +5,10 @@
 -- row per element: a commit replaces it in a single-row write, an attempt is read whole
 -- on every launch, and its size is bounded by the data-model limits. Summary columns
 -- (completion, success, score, time) are derived on every commit for reports.
+--
+-- launch_token lets the player deliver commits for this one attempt even when the
+-- learner's login session is gone (expired, or a restart of a node without Redis), so
+-- queued work is never stranded. It grants nothing else.
 
 CREATE TABLE attempts (
     id                  TEXT PRIMARY KEY,
@@ -25,6 +29,7 @@ CREATE TABLE attempts (
     session_open        BOOLEAN NOT NULL,
     state_json          TEXT NOT NULL,
     last_seq            BIGINT NOT NULL,
+    launch_token        TEXT NOT NULL,
     session_started_at  TEXT,
     started_at          TEXT NOT NULL,
     updated_at          TEXT NOT NULL,

@@ -241,10 +241,8 @@ impl Node {
         command
     }
 
-    fn start(dir: &std::path::Path, port: u16, redis: &str, prefix: &str) -> Node {
+    fn start(dir: &std::path::Path, port: u16) -> Node {
         let child = Node::command(dir)
-            .env("CAIRN_REDIS_URL", redis)
-            .env("CAIRN_REDIS_PREFIX", prefix)
             .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
             .stdout(std::process::Stdio::null())
             .spawn()
@@ -276,14 +274,8 @@ async fn commits_made_while_the_server_is_down_arrive_after_it_returns() {
     if !browser::enabled("browser_player") {
         return;
     }
-    // Sessions must outlive the process for the learner to stay signed in across the
-    // restart, so the nodes keep them in Redis (the multi-node set-up). With in-process
-    // sessions the queue waits in localStorage until the learner signs in again.
-    let Some(redis) = cairn_tests::redis_url() else {
-        cairn_tests::note_redis_skipped("browser_player: server restart");
-        return;
-    };
-    let prefix = cairn_tests::unique_prefix();
+    // The default set-up: SQLite and in-process sessions, so the restart also ends the
+    // learner's login session; the player's launch token still delivers the queue.
     let dir = tempfile::tempdir().unwrap();
     let run = |args: &[&str], input: Option<&str>| {
         use std::io::Write as _;
@@ -321,7 +313,7 @@ async fn commits_made_while_the_server_is_down_arrive_after_it_returns() {
     run(&["package", "import", fixture.to_str().unwrap(), "--title", "Golf"], None);
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let base = format!("http://127.0.0.1:{port}");
-    let node = Node::start(dir.path(), port, &redis, &prefix);
+    let node = Node::start(dir.path(), port);
 
     let b = Browser::start().await;
     b.client.goto(&format!("{base}/login")).await.unwrap();
@@ -343,7 +335,7 @@ async fn commits_made_while_the_server_is_down_arrive_after_it_returns() {
     assert!(queued.as_u64().is_some_and(|n| n > 0), "the commits wait in the browser's queue: {queued}");
 
     // The server returns on the same data: the queued commits are delivered.
-    let _node = Node::start(dir.path(), port, &redis, &prefix);
+    let _node = Node::start(dir.path(), port);
     let deadline = Instant::now() + Duration::from_secs(40);
     loop {
         let left = b.client.execute("return window.CairnPlayer.pending();", vec![]).await.unwrap();

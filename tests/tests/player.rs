@@ -236,3 +236,50 @@ async fn assets_complete_when_viewed_and_progress_never_passes_100() {
         assert_eq!(learner.get(&format!("/courses/{slug}/play?item=nope")).await.status(), 404);
     }
 }
+
+#[tokio::test]
+async fn the_launch_token_delivers_commits_without_a_login_session() {
+    for app in TestApp::all("player").await {
+        let org = app.institute("ipa").await;
+        app.user("teacher@example.org", Role::Instructor, Some(&org)).await;
+        app.user("learner@example.org", Role::Learner, Some(&org)).await;
+        let teacher = app.signed_in("teacher@example.org").await;
+        let slug =
+            import(&app, &teacher, "valid/scorm2004_golf_RuntimeBasicCalls_SCORM20043rdEdition.zip", "Golf").await;
+        let learner = app.signed_in("learner@example.org").await;
+        let (_, config) = launch(&learner, &format!("/courses/{slug}/play")).await;
+        let token = config["launch_token"].as_str().expect("the player gets a launch token").to_string();
+        assert!(token.len() >= 40);
+        // A bare client: no cookies at all, as after the login session was lost.
+        let bare = reqwest::Client::new();
+        let url = app.url(config["commit_url"].as_str().unwrap());
+        let body = json!({ "seq": 1, "elements": { "cmi.location": "p4" }, "terminate": false });
+        let r = bare.post(&url).header("x-cairn-launch", &token).json(&body).send().await.unwrap();
+        assert_eq!(r.status(), 200, "[{}]", app.label);
+        let r = bare
+            .post(&url)
+            .header("x-cairn-launch", "wrong-token-wrong-token-wrong-token-wrong-t")
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 404, "a wrong token finds nothing");
+        assert_eq!(bare.post(&url).json(&body).send().await.unwrap().status(), 401, "no credentials at all");
+        // The token is for this attempt only.
+        app.user("other@example.org", Role::Learner, Some(&org)).await;
+        let other = app.signed_in("other@example.org").await;
+        let (_, other_config) = launch(&other, &format!("/courses/{slug}/play")).await;
+        let r = bare
+            .post(app.url(other_config["commit_url"].as_str().unwrap()))
+            .header("x-cairn-launch", &token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 404);
+        let r = bare.get(app.url("/api/v1/me")).header("x-cairn-launch", &token).send().await.unwrap();
+        assert_eq!(r.status(), 401, "the launch token grants nothing else");
+        let attempt = tracking::find(&app.state.db, config["attempt_id"].as_str().unwrap()).await.unwrap().unwrap();
+        assert_eq!(attempt.location.as_deref(), Some("p4"));
+    }
+}

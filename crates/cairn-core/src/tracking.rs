@@ -36,6 +36,9 @@ pub struct Attempt {
     pub state_json: String,
     /// The highest commit sequence number applied.
     pub last_seq: i64,
+    /// A random secret the player sends with its commits (see the migration's note).
+    #[serde(skip)]
+    pub launch_token: String,
     pub session_started_at: Option<OffsetDateTime>,
     pub started_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
@@ -46,7 +49,7 @@ pub struct Attempt {
 const ATTEMPT_COLUMNS: &str =
     "id, user_id, course_id, package_id, item_identifier, number, scorm_version, completion, \
      success, score_scaled, score_raw, total_time_seconds, total_time, location, suspended, session_open, state_json, \
-     last_seq, session_started_at, started_at, updated_at, finished_at, voided_at";
+     last_seq, launch_token, session_started_at, started_at, updated_at, finished_at, voided_at";
 
 #[derive(Debug, thiserror::Error)]
 pub enum TrackingError {
@@ -73,6 +76,23 @@ pub struct Summary {
     pub total_time: Option<String>,
     pub location: Option<String>,
     pub suspended: bool,
+}
+
+/// 256 random bits, URL-safe.
+fn new_launch_token() -> String {
+    use base64::Engine as _;
+    use rand::RngCore as _;
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+impl Attempt {
+    /// Whether `token` is this attempt's launch token (compared in constant time).
+    pub fn launch_token_matches(&self, token: &str) -> bool {
+        let (a, b) = (self.launch_token.as_bytes(), token.as_bytes());
+        !a.is_empty() && a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    }
 }
 
 /// A new attempt.
@@ -117,8 +137,8 @@ pub async fn create(db: &Db, new: NewAttempt) -> Result<Attempt, TrackingError> 
         .await?;
         sqlx::query(
             "INSERT INTO attempts (id, user_id, course_id, package_id, item_identifier, number, scorm_version, completion, \
-             success, total_time_seconds, suspended, session_open, state_json, last_seq, started_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, 'not attempted', 'unknown', 0, FALSE, FALSE, '{}', 0, $8, $8)",
+             success, total_time_seconds, suspended, session_open, state_json, last_seq, launch_token, started_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 'not attempted', 'unknown', 0, FALSE, FALSE, '{}', 0, $9, $8, $8)",
         )
         .bind(&id)
         .bind(&new.user_id)
@@ -128,6 +148,7 @@ pub async fn create(db: &Db, new: NewAttempt) -> Result<Attempt, TrackingError> 
         .bind(number)
         .bind(&new.scorm_version)
         .bind(now)
+        .bind(new_launch_token())
         .execute(&mut *tx)
         .await?;
         tx.commit().await
@@ -395,6 +416,7 @@ mod tests {
             session_open: false,
             state_json: "{}".into(),
             last_seq: 1,
+            launch_token: "t".into(),
             session_started_at: None,
             started_at: now,
             updated_at: now,

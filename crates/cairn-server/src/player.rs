@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use cairn_core::accounts::{self, User};
 use cairn_core::catalog::Course;
 use cairn_core::packages::{self, PackageItem};
 use cairn_core::tracking::{self, Attempt, CommitResult, NewAttempt, Summary};
@@ -96,7 +97,7 @@ fn unfinished_summary(
 /// and, on resume, its stored data.
 async fn launch_data(
     state: &AppState,
-    actor: &Actor,
+    learner: &User,
     attempt: &Attempt,
     entry: Entry,
     data: BTreeMap<String, String>,
@@ -106,8 +107,8 @@ async fn launch_data(
     let threshold =
         item.as_ref().and_then(|i| i.completion_threshold.as_ref()).and_then(|t| t.min_progress_measure.or(t.value));
     Ok(LaunchData {
-        learner_id: actor.user.id.clone(),
-        learner_name: actor.user.name.clone(),
+        learner_id: learner.id.clone(),
+        learner_name: learner.name.clone(),
         credit: true,
         mode: Mode::Normal,
         entry,
@@ -163,7 +164,7 @@ pub async fn open(state: &AppState, actor: &Actor, course: Course, item_id: Opti
 
     if attempt.session_open && !is_asset {
         // The last session never terminated: count its time once and keep its data.
-        let launch = launch_data(state, actor, &attempt, entry, data.clone()).await?;
+        let launch = launch_data(state, &actor.user, &attempt, entry, data.clone()).await?;
         let outcome = runtime::finish(version, &launch, &data);
         data.retain(|k, _| !SESSION_ONLY.contains(&k.as_str()));
         let closed = Summary { suspended: true, ..unfinished_summary(version, &outcome, &data, None) };
@@ -172,7 +173,7 @@ pub async fn open(state: &AppState, actor: &Actor, course: Course, item_id: Opti
             tracking::find(&state.db, &attempt.id).await?.ok_or_else(|| HttpError::not_found("attempt vanished"))?;
         entry = Entry::Resume;
     } else if attempt.finished_at.is_some() && !is_asset {
-        let launch = launch_data(state, actor, &attempt, entry, data.clone()).await?;
+        let launch = launch_data(state, &actor.user, &attempt, entry, data.clone()).await?;
         let outcome = runtime::finish(version, &launch, &data);
         if outcome.new_attempt_next {
             attempt = new_attempt(state, actor, &course, &current, &item, version).await?;
@@ -184,7 +185,7 @@ pub async fn open(state: &AppState, actor: &Actor, course: Course, item_id: Opti
         data.retain(|k, _| !SESSION_ONLY.contains(&k.as_str()));
     }
 
-    let launch = launch_data(state, actor, &attempt, entry, data.clone()).await?;
+    let launch = launch_data(state, &actor.user, &attempt, entry, data.clone()).await?;
     if is_asset {
         tracking::complete_viewed(&state.db, &attempt.id).await?;
     } else {
@@ -223,6 +224,13 @@ fn json(data: &BTreeMap<String, String>) -> Result<String, HttpError> {
     serde_json::to_string(data).map_err(|e| HttpError::internal(&e))
 }
 
+/// Who sends a commit: the signed-in learner, or the player holding the attempt's launch
+/// token (which keeps working when the login session is gone).
+pub enum Caller<'a> {
+    Learner(&'a Actor),
+    LaunchToken(&'a str),
+}
+
 /// What became of a commit.
 pub enum Committed {
     Applied { seq: i64 },
@@ -235,15 +243,22 @@ pub enum Committed {
 /// nothing.
 pub async fn commit(
     state: &AppState,
-    actor: &Actor,
+    caller: Caller<'_>,
     attempt_id: &str,
     seq: i64,
     changes: Vec<(String, String)>,
     terminate: bool,
 ) -> Result<Committed, HttpError> {
+    let allowed = |a: &Attempt| match caller {
+        Caller::Learner(actor) => a.user_id == actor.user.id,
+        Caller::LaunchToken(token) => a.launch_token_matches(token),
+    };
     let attempt = tracking::find(&state.db, attempt_id)
         .await?
-        .filter(|a| a.user_id == actor.user.id)
+        .filter(allowed)
+        .ok_or_else(|| HttpError::not_found("no such attempt"))?;
+    let learner = accounts::find_by_id(&state.db, &attempt.user_id)
+        .await?
         .ok_or_else(|| HttpError::not_found("no such attempt"))?;
     if attempt.voided_at.is_some() {
         return Err(HttpError::new(
@@ -258,7 +273,7 @@ pub async fn commit(
     let version = if attempt.scorm_version == "1.2" { ScormVersion::Scorm12 } else { ScormVersion::Scorm2004 };
     let current = parse_state(&attempt.state_json)?;
     let entry = if attempt.last_seq == 0 { Entry::AbInitio } else { Entry::Resume };
-    let launch = launch_data(state, actor, &attempt, entry, current.clone()).await?;
+    let launch = launch_data(state, &learner, &attempt, entry, current.clone()).await?;
     let next = match runtime::validate_commit(version, &launch, &current, &changes) {
         Ok(next) => next,
         Err(refusal) => return Ok(Committed::Refused(refusal)),

@@ -75,6 +75,9 @@
     }
     function post(item, keepalive) {
       var headers = { "Content-Type": "application/json", "X-CSRF-Token": opts.csrfToken || "" };
+      // The attempt's launch token keeps deliveries working after the login session ends
+      // (expiry, or a server restart without shared sessions).
+      if (opts.launchToken) headers["X-Cairn-Launch"] = opts.launchToken;
       var text = body(item);
       return fetchFn(opts.commitUrl, {
         method: "POST", headers: headers, body: text, credentials: "same-origin",
@@ -199,6 +202,7 @@
     var delivery = createDelivery({
       fetch: env.fetch, storage: env.storage, setTimeout: env.setTimeout, clearTimeout: env.clearTimeout,
       attemptId: config.attempt_id, commitUrl: config.commit_url, csrfToken: config.csrf_token, seq: config.seq,
+      launchToken: config.launch_token,
     });
     // Data queued by an earlier page but not yet delivered is newer than what the server
     // sent as `suspended`: resume from it.

@@ -6,13 +6,35 @@ use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 
-use super::{ApiResult, ApiTags, Auth};
+use poem_openapi::auth::ApiKey;
+use poem_openapi::SecurityScheme;
+
+use super::{ApiResult, ApiTags, SessionAuth, TokenAuth};
 use crate::app::AppState;
-use crate::player::{self, Committed};
+use crate::player::{self, Caller, Committed};
 use crate::web::errors::HttpError;
 
 pub struct TrackingApi {
     pub state: Arc<AppState>,
+}
+
+/// The launch token the player page received for one attempt. It is checked against the
+/// attempt in the operation and grants nothing else.
+#[derive(SecurityScheme)]
+#[oai(ty = "api_key", key_name = "X-Cairn-Launch", key_in = "header", checker = "take_launch_token")]
+pub struct LaunchAuth(String);
+
+async fn take_launch_token(_req: &poem::Request, key: ApiKey) -> Option<String> {
+    Some(key.key)
+}
+
+/// Commits come from the player (launch token, which survives the end of a login session),
+/// from a signed-in browser, or from a script with an API token.
+#[derive(SecurityScheme)]
+pub enum CommitAuth {
+    Launch(LaunchAuth),
+    Session(SessionAuth),
+    Token(TokenAuth),
 }
 
 /// A batch of data-model values from a SCO session.
@@ -72,7 +94,7 @@ impl TrackingApi {
     /// the page is hidden. Every value is validated again with the rules the browser used.
     /// Idempotent by `seq`.
     #[oai(path = "/v1/attempts/:id/commits", method = "post", operation_id = "commit_attempt")]
-    async fn commit(&self, auth: Auth, id: Path<String>, body: Json<CommitBody>) -> ApiResult<CommitResponse> {
+    async fn commit(&self, auth: CommitAuth, id: Path<String>, body: Json<CommitBody>) -> ApiResult<CommitResponse> {
         let body = body.0;
         if body.attempt_id.as_deref().is_some_and(|a| a != id.0) {
             return Err(HttpError::invalid("attempt_id does not match the address").into());
@@ -92,7 +114,11 @@ impl TrackingApi {
             };
             changes.push((element, value));
         }
-        match player::commit(&self.state, auth.actor(), &id.0, body.seq, changes, body.terminate).await? {
+        let caller = match &auth {
+            CommitAuth::Launch(LaunchAuth(token)) => Caller::LaunchToken(token),
+            CommitAuth::Session(SessionAuth(actor)) | CommitAuth::Token(TokenAuth(actor)) => Caller::Learner(actor),
+        };
+        match player::commit(&self.state, caller, &id.0, body.seq, changes, body.terminate).await? {
             Committed::Applied { seq } => {
                 Ok(CommitResponse::Stored(Json(CommitAck { status: "applied".into(), last_seq: seq })))
             }

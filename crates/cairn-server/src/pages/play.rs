@@ -71,6 +71,7 @@ pub async fn play(
         "version": player::version_label(launch.version),
         "launch": player::launch_json(launch.version, &launch.launch),
         "attempt_id": launch.attempt.id,
+        "launch_token": launch.attempt.launch_token,
         "commit_url": format!("/api/v1/attempts/{}/commits", launch.attempt.id),
         "csrf_token": csrf::ensure_token(jar, state.config.secure_cookies()),
         "autosave_seconds": 30,
