@@ -55,6 +55,8 @@ fn transport(e: reqwest::Error) -> Failure {
 pub struct Launch {
     pub attempt_id: String,
     commit_url: String,
+    /// Sent as `X-Cairn-Launch`, as the real player does.
+    launch_token: String,
     pub seq: i64,
     interactions: usize,
     step: usize,
@@ -115,6 +117,7 @@ impl Learner {
         Ok(Launch {
             attempt_id: config["attempt_id"].as_str().unwrap_or_default().to_string(),
             commit_url: config["commit_url"].as_str().unwrap_or_default().to_string(),
+            launch_token: config["launch_token"].as_str().unwrap_or_default().to_string(),
             seq: config["seq"].as_i64().unwrap_or(0),
             interactions,
             step: 0,
@@ -134,6 +137,7 @@ impl Learner {
             .http
             .post(format!("{}{}", self.base, launch.commit_url))
             .header("x-csrf-token", csrf)
+            .header("x-cairn-launch", &launch.launch_token)
             .json(&body)
             .send()
             .await
