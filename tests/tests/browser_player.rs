@@ -356,3 +356,47 @@ async fn commits_made_while_the_server_is_down_arrive_after_it_returns() {
     assert!(attempt.suspended && !attempt.session_open, "{attempt:?}");
     b.client.clone().close().await.unwrap();
 }
+
+#[tokio::test]
+async fn golf_12_bookmarks_suspends_and_resumes_in_the_player() {
+    if !browser::enabled("browser_player") {
+        return;
+    }
+    let app = TestApp::start(TestDb::sqlite().await, "sqlite", |_| {}).await;
+    let org = app.institute("ipa").await;
+    let learner = app.user("learner@example.org", Role::Learner, Some(&org)).await;
+    let course = import_fixture(&app, &org, "valid/scorm12_golf_RuntimeBasicCalls_SCORM12.zip", "golf12").await;
+    let b = Browser::start().await;
+    sign_in(&b, &app, "learner@example.org").await;
+
+    // First launch: the sample finds window.API, pages forward, exits and saves progress.
+    b.client.goto(&app.url("/courses/golf12/play")).await.unwrap();
+    enter_content(&b).await;
+    b.client.find(Locator::Css("#butNext")).await.unwrap().click().await.unwrap();
+    b.client.find(Locator::Css("#butNext")).await.unwrap().click().await.unwrap();
+    b.client.find(Locator::Css("#butExit")).await.unwrap().click().await.unwrap();
+    accept_dialog(&b).await;
+    let suspended = item_attempt(&app, &learner.id, &course, "item_1", |a| a.suspended && !a.session_open).await;
+    assert_eq!(suspended.location.as_deref(), Some("2"));
+    assert!(suspended.state_json.contains("cmi.core.lesson_location"), "{}", suspended.state_json);
+    // The sample reports whole seconds, so this sub-second session adds "0000:00:00".
+    assert!(
+        suspended.state_json.contains("cmi.core.session_time"),
+        "the session time was recorded: {}",
+        suspended.state_json
+    );
+    b.client.enter_parent_frame().await.unwrap();
+
+    // Second launch resumes at the bookmark in the same attempt.
+    b.client.goto(&app.url("/courses/golf12/play")).await.unwrap();
+    accept_dialog(&b).await;
+    enter_content(&b).await;
+    b.client.find(Locator::Css("#butNext")).await.unwrap().click().await.unwrap();
+    b.client.find(Locator::Css("#butExit")).await.unwrap().click().await.unwrap();
+    accept_dialog(&b).await;
+    let resumed =
+        item_attempt(&app, &learner.id, &course, "item_1", |a| a.location.as_deref() == Some("3") && !a.session_open)
+            .await;
+    assert_eq!(resumed.id, suspended.id, "SCORM 1.2 keeps the attempt");
+    b.client.clone().close().await.unwrap();
+}
