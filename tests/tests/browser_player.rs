@@ -42,28 +42,6 @@ async fn enter_content(b: &Browser) {
     b.client.wait().for_element(Locator::Css("#butNext")).await.unwrap();
 }
 
-/// Waits until the learner's attempt satisfies `check`, as stored by the server.
-async fn stored(
-    app: &TestApp,
-    user: &str,
-    course: &str,
-    what: &str,
-    check: impl Fn(&tracking::Attempt) -> bool,
-) -> tracking::Attempt {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        if let Some(attempt) = tracking::latest(&app.state.db, user, course, "item_1").await.unwrap() {
-            if check(&attempt) {
-                return attempt;
-            }
-            assert!(Instant::now() < deadline, "{what}: the server has {attempt:?}");
-        } else {
-            assert!(Instant::now() < deadline, "{what}: no attempt was stored");
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 #[tokio::test]
 async fn golf_2004_bookmarks_suspends_and_resumes_in_the_player() {
     if !browser::enabled("browser_player") {
@@ -89,8 +67,7 @@ async fn golf_2004_bookmarks_suspends_and_resumes_in_the_player() {
     enter_content(&b).await;
     b.client.find(Locator::Css("#butExit")).await.unwrap().click().await.unwrap();
     accept_dialog(&b).await;
-    let suspended =
-        stored(&app, &learner.id, &course, "the suspended session", |a| a.suspended && !a.session_open).await;
+    let suspended = item_attempt(&app, &learner.id, &course, "item_1", |a| a.suspended && !a.session_open).await;
     assert_eq!(suspended.location.as_deref(), Some("2"));
     assert_eq!(suspended.completion, "incomplete");
     assert!(suspended.total_time_seconds > 0.0, "the session time was recorded");
@@ -103,10 +80,9 @@ async fn golf_2004_bookmarks_suspends_and_resumes_in_the_player() {
     b.client.find(Locator::Css("#butNext")).await.unwrap().click().await.unwrap();
     b.client.find(Locator::Css("#butExit")).await.unwrap().click().await.unwrap();
     accept_dialog(&b).await;
-    let resumed = stored(&app, &learner.id, &course, "the bookmark after resuming", |a| {
-        a.location.as_deref() == Some("3") && !a.session_open
-    })
-    .await;
+    let resumed =
+        item_attempt(&app, &learner.id, &course, "item_1", |a| a.location.as_deref() == Some("3") && !a.session_open)
+            .await;
     assert!(resumed.suspended);
     assert!(resumed.total_time_seconds > suspended.total_time_seconds, "the second session's time was added");
     assert_eq!(resumed.id, suspended.id, "the same attempt resumed");

@@ -81,8 +81,8 @@ pub async fn play(
     let page = json!({
         "slug": slug, "course_title": launch.course.title, "item_title": launch.item.title, "item": launch.item.identifier,
         "content": content, "config": script_json(&config), "outline": outline,
-        "previous": previous.map(|i| format!("/courses/{slug}/play?item={}", percent(&i.identifier))),
-        "next": next.map(|i| format!("/courses/{slug}/play?item={}", percent(&i.identifier))),
+        "previous": previous.map(|i| format!("/courses/{slug}/play?item={}", super::percent_encode(&i.identifier))),
+        "next": next.map(|i| format!("/courses/{slug}/play?item={}", super::percent_encode(&i.identifier))),
         "progress": progress.percent, "done": progress.done, "total": progress.total,
     });
     let title = format!("{} · {}", launch.item.title, launch.course.title);
@@ -90,15 +90,6 @@ pub async fn play(
         .page(page)
         .render(&state, "pages/player")?
         .into_response())
-}
-
-fn percent(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// Staff who may follow a course's learners: its editors (instructors, managers, admins).
