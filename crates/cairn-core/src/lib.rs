@@ -5,9 +5,16 @@
 
 pub mod accounts;
 pub mod catalog;
+pub mod cohorts;
 pub mod db;
+pub mod enrolments;
+pub mod mail;
+pub mod markdown;
 pub mod organisations;
+pub mod outline;
 pub mod packages;
+pub mod progress;
+pub mod reports;
 #[cfg(feature = "test-support")]
 pub mod testing;
 pub mod tracking;

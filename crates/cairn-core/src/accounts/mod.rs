@@ -1,5 +1,6 @@
 //! Accounts: users, their roles, password login and what each role may do.
 
+pub mod invitations;
 pub mod password;
 pub mod policy;
 pub mod tokens;

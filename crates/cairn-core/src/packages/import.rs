@@ -17,6 +17,8 @@ use crate::on_db;
 
 /// Which course receives the package.
 #[derive(Debug, Clone)]
+// One value is built per import, so the size difference between variants costs nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum CourseTarget {
     /// A new course; its title defaults to the package title.
     New { organisation_id: String, title: Option<String>, slug: Option<String> },
@@ -223,6 +225,31 @@ async fn record(
                     .execute(&mut *tx)
                     .await?;
             }
+            // A new course starts with an outline of one module holding the whole package
+            // as one required lesson, so it can be taken (and completed) at once; the
+            // instructor can split or extend it afterwards.
+            let module_id = db::new_id();
+            sqlx::query(
+                "INSERT INTO course_modules (id, course_id, position, title, created_at, updated_at) \
+                 VALUES ($1, $2, 1, $3, $4, $4)",
+            )
+            .bind(&module_id)
+            .bind(&course.id)
+            .bind("Course content")
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "INSERT INTO lessons (id, course_id, module_id, position, kind, title, required, created_at, updated_at) \
+                 VALUES ($1, $2, $3, 1, 'scorm', $4, TRUE, $5, $5)",
+            )
+            .bind(db::new_id())
+            .bind(&course.id)
+            .bind(&module_id)
+            .bind(&package.title)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
         }
         let version: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) + 1 FROM packages WHERE course_id = $1")
             .bind(&course.id)

@@ -1,0 +1,280 @@
+//! Bulk enrolment from a CSV file: a plan that shows every row's fate before anything is
+//! written, and an all-or-nothing apply that creates missing accounts and cohorts, enrols
+//! everyone and queues the invitation e-mails in one transaction.
+
+use std::collections::{BTreeSet, HashMap};
+
+use serde::Serialize;
+
+use super::bulk_csv::{self, BulkRow, LineProblem};
+use super::EnrolmentError;
+use crate::accounts::invitations;
+use crate::catalog::Course;
+use crate::db::{self, Db};
+use crate::on_db;
+
+/// How long an invitation link stays valid.
+pub const INVITATION_DAYS: i64 = 14;
+
+/// What will happen to one row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Fate {
+    /// A new learner account is created, enrolled and invited by e-mail.
+    NewAccount,
+    /// The account exists and is enrolled now.
+    Enrol,
+    /// The account was withdrawn from the course and is enrolled again.
+    Reenrol,
+    /// The account is already enrolled; only its cohort may change.
+    AlreadyEnrolled,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PlannedRow {
+    pub line: u64,
+    pub email: String,
+    pub name: Option<String>,
+    pub cohort: Option<String>,
+    pub fate: Fate,
+    /// The existing account's id, when there is one.
+    #[serde(skip)]
+    pub user_id: Option<String>,
+}
+
+/// The whole plan: rows, cohorts to create, and problems (any problem blocks the apply).
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct BulkPlan {
+    pub rows: Vec<PlannedRow>,
+    pub new_cohorts: Vec<String>,
+    pub problems: Vec<LineProblem>,
+}
+
+impl BulkPlan {
+    pub fn count(&self, fate: Fate) -> usize {
+        self.rows.iter().filter(|r| r.fate == fate).count()
+    }
+
+    pub fn is_ok(&self) -> bool {
+        self.problems.is_empty() && !self.rows.is_empty()
+    }
+}
+
+/// Reads the file and decides every row's fate without writing anything.
+pub async fn plan(db: &Db, course: &Course, bytes: &[u8]) -> Result<BulkPlan, EnrolmentError> {
+    let (rows, problems): (Vec<BulkRow>, Vec<LineProblem>) = bulk_csv::parse_with_problems(bytes);
+    let mut plan = BulkPlan { problems, ..BulkPlan::default() };
+    let mut cohorts_seen = BTreeSet::new();
+    for row in rows {
+        let existing: Option<(String, Option<String>)> = on_db!(db, |pool| {
+            sqlx::query_as(
+                "SELECT u.id, e.state FROM users u LEFT JOIN enrolments e ON e.user_id = u.id AND e.course_id = $2 \
+                 WHERE u.email = $1",
+            )
+            .bind(&row.email)
+            .bind(&course.id)
+            .fetch_optional(pool)
+            .await
+        })?;
+        let (fate, user_id) = match existing {
+            None if row.name.is_none() => {
+                plan.problems.push(LineProblem {
+                    line: row.line,
+                    field: Some("name".into()),
+                    message: format!("no account uses {}, so a name is needed to create one", row.email),
+                });
+                continue;
+            }
+            None => (Fate::NewAccount, None),
+            Some((id, None)) => (Fate::Enrol, Some(id)),
+            Some((id, Some(state))) if state == "withdrawn" => (Fate::Reenrol, Some(id)),
+            Some((id, Some(_))) => (Fate::AlreadyEnrolled, Some(id)),
+        };
+        if let Some(cohort) = &row.cohort {
+            if cohorts_seen.insert(cohort.clone()) && cohort_id(db, &course.organisation_id, cohort).await?.is_none() {
+                plan.new_cohorts.push(cohort.clone());
+            }
+        }
+        plan.rows.push(PlannedRow {
+            line: row.line,
+            email: row.email,
+            name: row.name,
+            cohort: row.cohort,
+            fate,
+            user_id,
+        });
+    }
+    // File problems (line 0) first, then by line, so the list reads like the file.
+    plan.problems.sort_by_key(|p| p.line);
+    Ok(plan)
+}
+
+async fn cohort_id(db: &Db, organisation_id: &str, name: &str) -> Result<Option<String>, EnrolmentError> {
+    Ok(on_db!(db, |pool| {
+        sqlx::query_scalar("SELECT id FROM cohorts WHERE organisation_id = $1 AND name = $2")
+            .bind(organisation_id)
+            .bind(name)
+            .fetch_optional(pool)
+            .await
+    })?)
+}
+
+/// What an apply did.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BulkResult {
+    pub created_accounts: usize,
+    pub enrolled: usize,
+    pub already_enrolled: usize,
+    pub created_cohorts: usize,
+    pub invitations_queued: usize,
+}
+
+/// The outcome of an apply: done, or refused with the plan's problems and nothing written.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum BulkOutcome {
+    Applied(BulkResult),
+    Refused(BulkPlan),
+}
+
+/// Plans again (the database may have changed since the preview) and, when every row is
+/// fine, writes everything in one transaction. `invite_url` turns an invitation token into
+/// the link put in the e-mail.
+pub async fn apply(
+    db: &Db,
+    course: &Course,
+    bytes: &[u8],
+    invite_url: &(dyn Fn(&str) -> String + Sync),
+) -> Result<BulkOutcome, EnrolmentError> {
+    let plan = plan(db, course, bytes).await?;
+    if !plan.is_ok() {
+        return Ok(BulkOutcome::Refused(plan));
+    }
+    let now = db::now();
+    let expires = now + time::Duration::days(INVITATION_DAYS);
+    let mut cohort_ids: HashMap<String, String> = HashMap::new();
+    for name in plan.rows.iter().filter_map(|r| r.cohort.clone()) {
+        if !cohort_ids.contains_key(&name) && !plan.new_cohorts.contains(&name) {
+            if let Some(id) = cohort_id(db, &course.organisation_id, &name).await? {
+                cohort_ids.insert(name, id);
+            }
+        }
+    }
+    for name in &plan.new_cohorts {
+        cohort_ids.insert(name.clone(), db::new_id());
+    }
+    // Tokens and mail texts are made before the transaction so it holds no slow work.
+    struct NewAccount {
+        id: String,
+        email: String,
+        name: String,
+        token_hash: String,
+        mail_body: String,
+    }
+    let mut accounts = Vec::new();
+    for row in plan.rows.iter().filter(|r| r.fate == Fate::NewAccount) {
+        let (token, token_hash) = invitations::new_token();
+        let name = row.name.clone().unwrap_or_default();
+        let mail_body = format!(
+            "Hello {name},\n\nYou have been enrolled in \"{}\". Choose a password to sign in:\n\n{}\n\n\
+             The link works once and expires in {INVITATION_DAYS} days.\n",
+            course.title,
+            invite_url(&token)
+        );
+        accounts.push(NewAccount { id: db::new_id(), email: row.email.clone(), name, token_hash, mail_body });
+    }
+    let user_of = |row: &PlannedRow| -> String {
+        row.user_id
+            .clone()
+            .unwrap_or_else(|| accounts.iter().find(|a| a.email == row.email).expect("planned").id.clone())
+    };
+    let enrolments: Vec<(String, Option<String>)> =
+        plan.rows.iter().map(|r| (user_of(r), r.cohort.as_ref().map(|c| cohort_ids[c].clone()))).collect();
+    let subject = format!("You are enrolled in {}", course.title);
+
+    on_db!(db, |pool| {
+        async {
+            let mut tx = pool.begin().await?;
+            for name in &plan.new_cohorts {
+                sqlx::query("INSERT INTO cohorts (id, organisation_id, name, created_at) VALUES ($1, $2, $3, $4)")
+                    .bind(&cohort_ids[name])
+                    .bind(&course.organisation_id)
+                    .bind(name)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            for a in &accounts {
+                sqlx::query(
+                    "INSERT INTO users (id, email, name, role, password_hash, active, created_at) \
+                     VALUES ($1, $2, $3, 'learner', '!invited', TRUE, $4)",
+                )
+                .bind(&a.id)
+                .bind(&a.email)
+                .bind(&a.name)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query("INSERT INTO memberships (organisation_id, user_id, created_at) VALUES ($1, $2, $3)")
+                    .bind(&course.organisation_id)
+                    .bind(&a.id)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("INSERT INTO invitations (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
+                    .bind(&a.token_hash)
+                    .bind(&a.id)
+                    .bind(now)
+                    .bind(expires)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query(
+                    "INSERT INTO email_outbox (id, recipient, kind, subject, body, created_at, tries) \
+                     VALUES ($1, $2, 'invitation', $3, $4, $5, 0)",
+                )
+                .bind(db::new_id())
+                .bind(&a.email)
+                .bind(&subject)
+                .bind(&a.mail_body)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            }
+            for (user_id, cohort_id) in &enrolments {
+                if let Some(cohort_id) = cohort_id {
+                    sqlx::query(
+                        "INSERT INTO cohort_members (cohort_id, user_id, created_at) VALUES ($1, $2, $3) \
+                         ON CONFLICT (cohort_id, user_id) DO NOTHING",
+                    )
+                    .bind(cohort_id)
+                    .bind(user_id)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                sqlx::query(
+                    "INSERT INTO enrolments (id, course_id, user_id, cohort_id, source, state, status, progress_percent, \
+                     score, time_spent_seconds, enrolled_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, 'bulk', 'active', 'not_started', 0, NULL, 0, $5, $5) \
+                     ON CONFLICT (course_id, user_id) DO UPDATE SET state = 'active', withdrawn_at = NULL, \
+                     cohort_id = COALESCE(excluded.cohort_id, enrolments.cohort_id), updated_at = excluded.updated_at",
+                )
+                .bind(db::new_id())
+                .bind(&course.id)
+                .bind(user_id)
+                .bind(cohort_id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await
+        }
+        .await
+    })?;
+    Ok(BulkOutcome::Applied(BulkResult {
+        created_accounts: accounts.len(),
+        enrolled: plan.count(Fate::NewAccount) + plan.count(Fate::Enrol) + plan.count(Fate::Reenrol),
+        already_enrolled: plan.count(Fate::AlreadyEnrolled),
+        created_cohorts: plan.new_cohorts.len(),
+        invitations_queued: accounts.len(),
+    }))
+}

@@ -1,0 +1,340 @@
+//! Enrolments: who takes which course, since when, until when, and how they joined.
+//! Withdrawal keeps every row (progress, attempts); enrolling again reactivates it.
+
+pub mod bulk;
+pub mod bulk_csv;
+pub mod roster;
+
+use serde::Serialize;
+use sqlx::FromRow;
+use time::OffsetDateTime;
+
+use crate::accounts::policy::Principal;
+use crate::catalog::{self, CatalogError, Course};
+use crate::db::{self, Db, StoreError};
+use crate::on_db;
+use crate::validate::InvalidInput;
+
+#[derive(Debug, Clone, PartialEq, Serialize, FromRow)]
+pub struct Enrolment {
+    pub id: String,
+    pub course_id: String,
+    pub user_id: String,
+    pub cohort_id: Option<String>,
+    /// `self`, `manual`, `bulk` or `cohort`.
+    pub source: String,
+    /// `active` or `withdrawn`.
+    pub state: String,
+    /// `not_started`, `in_progress` or `completed`.
+    pub status: String,
+    pub progress_percent: i64,
+    pub score: Option<f64>,
+    pub time_spent_seconds: f64,
+    pub enrolled_at: OffsetDateTime,
+    pub starts_at: Option<OffsetDateTime>,
+    pub ends_at: Option<OffsetDateTime>,
+    pub started_at: Option<OffsetDateTime>,
+    pub completed_at: Option<OffsetDateTime>,
+    pub last_access_at: Option<OffsetDateTime>,
+    pub withdrawn_at: Option<OffsetDateTime>,
+    pub updated_at: OffsetDateTime,
+}
+
+pub(crate) const ENROLMENT_COLUMNS: &str = "id, course_id, user_id, cohort_id, source, state, status, progress_percent, \
+     score, time_spent_seconds, enrolled_at, starts_at, ends_at, started_at, completed_at, last_access_at, withdrawn_at, \
+     updated_at";
+
+/// Whether an enrolment lets its learner into the course at `now`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Access {
+    Open,
+    NotYet,
+    Expired,
+    Withdrawn,
+}
+
+impl Enrolment {
+    pub fn access_at(&self, now: OffsetDateTime) -> Access {
+        if self.state != "active" {
+            Access::Withdrawn
+        } else if self.starts_at.is_some_and(|s| now < s) {
+            Access::NotYet
+        } else if self.ends_at.is_some_and(|e| now >= e) {
+            Access::Expired
+        } else {
+            Access::Open
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EnrolmentError {
+    #[error("{0}")]
+    Invalid(#[from] InvalidInput),
+    #[error("this course does not accept self-enrolment; ask its institute to enrol you")]
+    Closed,
+    #[error("the enrolment key is not right; check it with your instructor")]
+    WrongKey,
+    #[error("this course is not published yet")]
+    NotPublished,
+    #[error("no such enrolment")]
+    NotFound,
+    #[error(transparent)]
+    Catalog(#[from] CatalogError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<sqlx::Error> for EnrolmentError {
+    fn from(e: sqlx::Error) -> Self {
+        EnrolmentError::Store(e.into())
+    }
+}
+
+/// How someone joins a course.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    SelfService,
+    Manual,
+    Bulk,
+    Cohort,
+}
+
+impl Source {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::SelfService => "self",
+            Source::Manual => "manual",
+            Source::Bulk => "bulk",
+            Source::Cohort => "cohort",
+        }
+    }
+}
+
+/// An enrolment to make.
+#[derive(Debug, Clone)]
+pub struct NewEnrolment {
+    pub course_id: String,
+    pub user_id: String,
+    pub source: Source,
+    pub cohort_id: Option<String>,
+    pub starts_at: Option<OffsetDateTime>,
+    pub ends_at: Option<OffsetDateTime>,
+}
+
+/// Checks that an access window is a window.
+pub fn check_dates(starts_at: Option<OffsetDateTime>, ends_at: Option<OffsetDateTime>) -> Result<(), InvalidInput> {
+    match (starts_at, ends_at) {
+        (Some(s), Some(e)) if e <= s => Err(InvalidInput::new("ends_at", "must be after the start date")),
+        _ => Ok(()),
+    }
+}
+
+pub async fn find(db: &Db, course_id: &str, user_id: &str) -> Result<Option<Enrolment>, EnrolmentError> {
+    let sql = format!("SELECT {ENROLMENT_COLUMNS} FROM enrolments WHERE course_id = $1 AND user_id = $2");
+    Ok(on_db!(db, |pool| sqlx::query_as(&sql).bind(course_id).bind(user_id).fetch_optional(pool).await)?)
+}
+
+pub async fn find_by_id(db: &Db, id: &str) -> Result<Enrolment, EnrolmentError> {
+    let sql = format!("SELECT {ENROLMENT_COLUMNS} FROM enrolments WHERE id = $1");
+    on_db!(db, |pool| sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)?.ok_or(EnrolmentError::NotFound)
+}
+
+/// Enrols a learner, or reactivates (and re-dates) a withdrawn or existing enrolment, in
+/// one statement so that two requests at once cannot make two rows. Progress is kept.
+pub async fn enrol(db: &Db, new: &NewEnrolment) -> Result<Enrolment, EnrolmentError> {
+    check_dates(new.starts_at, new.ends_at)?;
+    let now = db::now();
+    on_db!(db, |pool| {
+        sqlx::query(
+            "INSERT INTO enrolments (id, course_id, user_id, cohort_id, source, state, status, progress_percent, score, \
+             time_spent_seconds, enrolled_at, starts_at, ends_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, 'active', 'not_started', 0, NULL, 0, $6, $7, $8, $6) \
+             ON CONFLICT (course_id, user_id) DO UPDATE SET state = 'active', withdrawn_at = NULL, \
+             cohort_id = COALESCE(excluded.cohort_id, enrolments.cohort_id), \
+             starts_at = COALESCE(excluded.starts_at, enrolments.starts_at), \
+             ends_at = COALESCE(excluded.ends_at, enrolments.ends_at), updated_at = excluded.updated_at",
+        )
+        .bind(db::new_id())
+        .bind(&new.course_id)
+        .bind(&new.user_id)
+        .bind(&new.cohort_id)
+        .bind(new.source.as_str())
+        .bind(now)
+        .bind(new.starts_at)
+        .bind(new.ends_at)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected())
+    })?;
+    find(db, &new.course_id, &new.user_id).await?.ok_or(EnrolmentError::NotFound)
+}
+
+/// A learner enrolling themselves: the course must be published and open, or keyed with
+/// the right key.
+pub async fn self_enrol(
+    db: &Db,
+    course: &Course,
+    user_id: &str,
+    key: Option<&str>,
+) -> Result<Enrolment, EnrolmentError> {
+    if course.status != "published" {
+        return Err(EnrolmentError::NotPublished);
+    }
+    match course.enrolment_mode.as_str() {
+        "open" => {}
+        "key" => {
+            let expected = course.enrolment_key.as_deref().unwrap_or_default();
+            let given = key.unwrap_or_default().trim();
+            if expected.is_empty() || !constant_time_eq(expected.as_bytes(), given.as_bytes()) {
+                return Err(EnrolmentError::WrongKey);
+            }
+        }
+        _ => return Err(EnrolmentError::Closed),
+    }
+    let new = NewEnrolment {
+        course_id: course.id.clone(),
+        user_id: user_id.to_string(),
+        source: Source::SelfService,
+        cohort_id: None,
+        starts_at: None,
+        ends_at: None,
+    };
+    enrol(db, &new).await
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Withdraws a learner: they lose access, nothing they did is deleted.
+pub async fn withdraw(db: &Db, course_id: &str, user_id: &str) -> Result<(), EnrolmentError> {
+    let now = db::now();
+    let done = on_db!(db, |pool| {
+        sqlx::query(
+            "UPDATE enrolments SET state = 'withdrawn', withdrawn_at = $1, updated_at = $1 \
+             WHERE course_id = $2 AND user_id = $3 AND state = 'active'",
+        )
+        .bind(now)
+        .bind(course_id)
+        .bind(user_id)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected())
+    })?;
+    if done == 0 {
+        return Err(EnrolmentError::NotFound);
+    }
+    Ok(())
+}
+
+/// Whether `who` may take a course's content now: its editors always (that is the
+/// preview), learners with an open enrolment.
+pub async fn may_take(db: &Db, who: &Principal, course: &Course) -> Result<bool, EnrolmentError> {
+    if catalog::may_edit(db, who, course).await? {
+        return Ok(true);
+    }
+    Ok(find(db, &course.id, &who.user_id).await?.is_some_and(|e| e.access_at(db::now()) == Access::Open))
+}
+
+/// One of a learner's courses, for the dashboard.
+#[derive(Debug, Clone, PartialEq, Serialize, FromRow)]
+pub struct MyCourse {
+    pub course_id: String,
+    pub slug: String,
+    pub title: String,
+    pub summary: String,
+    pub cover_image: Option<String>,
+    pub status: String,
+    pub state: String,
+    pub progress_percent: i64,
+    pub score: Option<f64>,
+    pub enrolled_at: OffsetDateTime,
+    pub starts_at: Option<OffsetDateTime>,
+    pub ends_at: Option<OffsetDateTime>,
+    pub started_at: Option<OffsetDateTime>,
+    pub completed_at: Option<OffsetDateTime>,
+    pub last_access_at: Option<OffsetDateTime>,
+}
+
+/// A learner's active enrolments, most recently used first.
+pub async fn of_user(db: &Db, user_id: &str) -> Result<Vec<MyCourse>, EnrolmentError> {
+    Ok(on_db!(db, |pool| {
+        sqlx::query_as(
+            "SELECT c.id AS course_id, c.slug, c.title, c.summary, c.cover_image, e.status, e.state, e.progress_percent, \
+             e.score, e.enrolled_at, e.starts_at, e.ends_at, e.started_at, e.completed_at, e.last_access_at \
+             FROM enrolments e JOIN courses c ON c.id = e.course_id \
+             WHERE e.user_id = $1 AND e.state = 'active' \
+             ORDER BY CASE WHEN e.completed_at IS NULL THEN 0 ELSE 1 END, \
+             COALESCE(e.last_access_at, e.enrolled_at) DESC, c.title",
+        )
+        .bind(user_id)
+        .fetch_all(pool)
+        .await
+    })?)
+}
+
+/// Notes that a learner used a course now (for "last access" and dashboard order).
+pub async fn touch(db: &Db, course_id: &str, user_id: &str) -> Result<(), EnrolmentError> {
+    on_db!(db, |pool| {
+        sqlx::query("UPDATE enrolments SET last_access_at = $1 WHERE course_id = $2 AND user_id = $3")
+            .bind(db::now())
+            .bind(course_id)
+            .bind(user_id)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected())
+    })?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    fn enrolment(state: &str, starts: Option<OffsetDateTime>, ends: Option<OffsetDateTime>) -> Enrolment {
+        let t = datetime!(2026-01-01 0:00 UTC);
+        Enrolment {
+            id: "e".into(),
+            course_id: "c".into(),
+            user_id: "u".into(),
+            cohort_id: None,
+            source: "manual".into(),
+            state: state.into(),
+            status: "not_started".into(),
+            progress_percent: 0,
+            score: None,
+            time_spent_seconds: 0.0,
+            enrolled_at: t,
+            starts_at: starts,
+            ends_at: ends,
+            started_at: None,
+            completed_at: None,
+            last_access_at: None,
+            withdrawn_at: None,
+            updated_at: t,
+        }
+    }
+
+    #[test]
+    fn access_windows() {
+        let now = datetime!(2026-06-01 12:00 UTC);
+        let before = Some(datetime!(2026-05-01 0:00 UTC));
+        let after = Some(datetime!(2026-07-01 0:00 UTC));
+        let cases = [
+            ("active", None, None, Access::Open),
+            ("active", before, after, Access::Open),
+            ("active", after, None, Access::NotYet),
+            ("active", None, before, Access::Expired),
+            ("active", None, Some(now), Access::Expired),
+            ("withdrawn", None, None, Access::Withdrawn),
+        ];
+        for (state, starts, ends, expected) in cases {
+            assert_eq!(enrolment(state, starts, ends).access_at(now), expected, "{state} {starts:?} {ends:?}");
+        }
+        assert!(check_dates(after, before).is_err());
+        assert!(check_dates(before, after).is_ok());
+    }
+}
