@@ -11,6 +11,7 @@ pub mod diagnostics;
 pub mod inspect;
 pub mod launch;
 pub mod manifest;
+pub mod prerequisites;
 pub mod runtime;
 pub mod standard;
 

@@ -105,7 +105,7 @@ const VALID: &[Valid] = &[
         sco_resources: 4,
         asset_resources: 0,
         launchable_items: 4,
-        warnings: &["miscased_element"],
+        warnings: &["miscased_element", "nonstandard_prerequisites"],
     },
     Valid {
         file: "scorm2004_golf_ContentPackagingSingleSCO_SCORM20042ndEdition_CAM13.zip",

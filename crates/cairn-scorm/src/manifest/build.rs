@@ -25,6 +25,8 @@ pub(super) struct Builder<'a> {
     resource_order: Vec<String>,
     pub(super) collection: HashMap<String, XmlElement>,
     item_locations: HashMap<String, Location>,
+    /// Where each item's `adlcp:prerequisites` is, by item identifier.
+    prerequisite_locations: HashMap<String, Location>,
 }
 
 /// The CP children of `node` named `name`, with the 1-based position used in element paths.
@@ -59,6 +61,7 @@ pub(super) fn build(
         resource_order: Vec::new(),
         collection: HashMap::new(),
         item_locations: HashMap::new(),
+        prerequisite_locations: HashMap::new(),
     };
     let identifier = builder.identifier(root, "/manifest", "manifest", false).unwrap_or_default();
     let sequencing_collection = builder.read_collection(root);
@@ -247,6 +250,8 @@ impl Builder<'_> {
                     .unwrap_or_else(|| format!("organization_{position}"));
                 let title = title_of(node).unwrap_or_else(|| identifier.clone());
                 let items = self.read_items(node, &path);
+                let at = std::mem::take(&mut self.prerequisite_locations);
+                extensions::check_prerequisites(self, &identifier, &items, &at);
                 if items.is_empty() {
                     let message = format!(
                         "organization `{identifier}` has no items; add at least one item that points at a resource"
@@ -391,6 +396,7 @@ impl Builder<'_> {
         let Extensions {
             mastery_score,
             prerequisites,
+            prerequisites_at,
             max_time_allowed,
             time_limit_action,
             data_from_lms,
@@ -400,6 +406,9 @@ impl Builder<'_> {
             presentation,
         } = extensions::read(self, node, path);
         item.mastery_score = mastery_score;
+        if let Some(at) = prerequisites_at {
+            self.prerequisite_locations.entry(item.identifier.clone()).or_insert(at);
+        }
         item.prerequisites = prerequisites;
         item.max_time_allowed = max_time_allowed;
         item.time_limit_action = time_limit_action;

@@ -6,10 +6,11 @@
 //! that is not the version's own is accepted with a warning.
 
 use super::build::{location, parse_bool, Builder};
-use super::model::{CompletionThreshold, Objective, Prerequisites, Sequencing};
+use super::model::{CompletionThreshold, Item, Objective, Prerequisites, Sequencing};
 use super::ns::{self, Family};
 use super::xml::{Node, XmlElement};
-use crate::diagnostics::Diagnostic;
+use crate::diagnostics::{Diagnostic, Location};
+use crate::prerequisites::{Finding, Outline};
 use crate::standard::Standard;
 
 /// What [`read`] found on one item.
@@ -17,6 +18,8 @@ use crate::standard::Standard;
 pub(super) struct Extensions {
     pub mastery_score: Option<f64>,
     pub prerequisites: Option<Prerequisites>,
+    /// Where `adlcp:prerequisites` is, for the warnings about its script.
+    pub prerequisites_at: Option<Location>,
     pub max_time_allowed: Option<String>,
     pub time_limit_action: Option<String>,
     pub data_from_lms: Option<String>,
@@ -46,10 +49,12 @@ pub(super) fn read(builder: &mut Builder<'_>, item: &Node, path: &str) -> Extens
         found.data_from_lms = text(adl(builder, item, path, "datafromlms"));
         found.time_limit_action = time_limit_action(builder, item, path, "timelimitaction");
         found.max_time_allowed = text(adl(builder, item, path, "maxtimeallowed"));
-        found.prerequisites = adl(builder, item, path, "prerequisites").and_then(|node| {
-            node.trimmed_text()
-                .map(|script| Prerequisites { kind: node.attr("type").map(str::to_owned), script: script.to_owned() })
-        });
+        if let Some(node) = adl(builder, item, path, "prerequisites") {
+            found.prerequisites_at = Some(location(path, node));
+            found.prerequisites = node
+                .trimmed_text()
+                .map(|script| Prerequisites { kind: node.attr("type").map(str::to_owned), script: script.to_owned() });
+        }
         if let Some(node) = adl(builder, item, path, "masteryscore") {
             let value = node.trimmed_text().unwrap_or_default();
             match value.parse::<f64>() {
@@ -150,4 +155,68 @@ fn objectives_of(sequencing: &Sequencing) -> Vec<Objective> {
         )
     };
     from(&sequencing.element).or_else(|| sequencing.referenced.as_ref().and_then(from)).unwrap_or_default()
+}
+
+/// Warns about the prerequisites of an organisation's items that the player ignores (so that
+/// they lock nobody out) or reads only thanks to a leniency. `at` gives where each item's
+/// `adlcp:prerequisites` element is.
+pub(super) fn check_prerequisites(
+    builder: &mut Builder<'_>,
+    organization: &str,
+    items: &[Item],
+    at: &std::collections::HashMap<String, Location>,
+) {
+    const IGNORED: &str = "they are ignored and the item is open to every learner";
+    let outline = Outline::new(items);
+    for finding in outline.findings() {
+        let item = finding.item();
+        let (code, message) = match finding {
+            Finding::UnsupportedType { kind, .. } => (
+                "invalid_prerequisites",
+                format!("the adlcp:prerequisites of item `{item}` have type=\"{kind}\", but SCORM 1.2 knows only \"aicc_script\"; {IGNORED}"),
+            ),
+            Finding::Invalid { script, error, .. } => (
+                "invalid_prerequisites",
+                format!("the prerequisites `{}` of item `{item}` cannot be read: {error}; {IGNORED}. Write them with item identifiers, & | ~, brackets and comparisons such as id = \"completed\"", excerpt(script)),
+            ),
+            Finding::UnknownItems { names, .. } => {
+                let verb = if names.len() == 1 { "is" } else { "are" };
+                let names = quoted(names);
+                (
+                    "dangling_prerequisite",
+                    format!("the prerequisites of item `{item}` name {names}, which {verb} no item of organization `{organization}`; {IGNORED}. Fix the identifiers"),
+                )
+            }
+            Finding::Unsatisfiable { .. } => (
+                "unsatisfiable_prerequisites",
+                format!("the prerequisites of item `{item}` can never be met: they wait on the item itself, on its own cluster or the items inside it, or on items that wait on it in turn; {IGNORED}. Remove the circular prerequisite"),
+            ),
+            Finding::WordOperators { words, .. } => (
+                "nonstandard_prerequisites",
+                format!("the prerequisites of item `{item}` use {} where the AICC script has & | ~; Cairn reads them, but other LMSs may not, so write the symbols instead", quoted(words)),
+            ),
+        };
+        let mut diagnostic = Diagnostic::warning(code, message);
+        diagnostic.location = at.get(item).cloned();
+        builder.push(diagnostic);
+    }
+}
+
+/// Names in backquotes; a hostile manifest's hundred thousand of them shrink to a few.
+fn quoted(names: &[String]) -> String {
+    const SHOWN: usize = 5;
+    let mut text = names.iter().take(SHOWN).map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ");
+    if names.len() > SHOWN {
+        text.push_str(&format!(" and {} more", names.len() - SHOWN));
+    }
+    text
+}
+
+/// A script as quoted in a message: whole when short, its start otherwise.
+fn excerpt(script: &str) -> String {
+    const SHOWN: usize = 80;
+    match script.char_indices().nth(SHOWN) {
+        Some((end, _)) => format!("{}…", &script[..end]),
+        None => script.to_owned(),
+    }
 }

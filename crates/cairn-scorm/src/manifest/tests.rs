@@ -159,3 +159,49 @@ fn manifests_that_are_not_usable() {
         assert_eq!(codes(&parsed), expected, "{what}: {:#?}", parsed.diagnostics);
     }
 }
+
+#[test]
+fn prerequisites_the_player_would_ignore_are_warned_about_where_they_are() {
+    let item = |id: &str, script: &str| {
+        format!(
+            r#"<item identifier="{id}" identifierref="r"><title>{id}</title>
+<adlcp:prerequisites type="aicc_script">{script}</adlcp:prerequisites></item>"#
+        )
+    };
+    // (what, items, expected codes)
+    let cases: Vec<(&str, String, &[&str])> = vec![
+        ("valid scripts", format!("{}{}", item("a", "b"), item("b", "~a | a = &quot;failed&quot;")), &[]),
+        ("an empty script is no script", item("a", " "), &[]),
+        ("a script that does not parse", format!("{}{}", item("a", "b &amp;"), item("b", "")), &["invalid_prerequisites"]),
+        ("an unknown item", item("a", "intro"), &["dangling_prerequisite"]),
+        ("waiting on itself", item("a", "a"), &["unsatisfiable_prerequisites"]),
+        ("English operator words", format!("{}{}", item("a", "b OR NOT b"), item("b", "")), &["nonstandard_prerequisites"]),
+        (
+            "another type",
+            r#"<item identifier="a" identifierref="r"><title>A</title><adlcp:prerequisites type="other">b</adlcp:prerequisites></item>"#
+                .to_owned(),
+            &["invalid_prerequisites"],
+        ),
+        (
+            "a mis-cased element is still checked",
+            r#"<item identifier="a" identifierref="r"><title>A</title><adlcp:Prerequisites type="aicc_script">x</adlcp:Prerequisites></item>"#
+                .to_owned(),
+            &["miscased_element", "dangling_prerequisite"],
+        ),
+    ];
+    for (what, items, expected) in cases {
+        let parsed = parse(manifest(CP_12, "1.2", &items, "").as_bytes(), "");
+        assert_eq!(codes(&parsed), expected, "{what}: {:#?}", parsed.diagnostics);
+    }
+
+    // The warning points at the element and names the item and the problem.
+    let parsed = parse(manifest(CP_12, "1.2", &item("a", "a &amp;&amp; b"), "").as_bytes(), "");
+    let warning = &parsed.diagnostics[0];
+    let location = warning.location.as_ref().expect("a location");
+    assert_eq!(
+        (location.path.as_str(), location.line, location.column),
+        ("/manifest/organizations/organization[1]/item[1]", Some(3), Some(1))
+    );
+    assert!(warning.message.contains("`a && b` of item `a`"), "{}", warning.message);
+    assert!(warning.message.contains("unexpected `&` at character 4"), "{}", warning.message);
+}
