@@ -121,6 +121,22 @@ impl TestApp {
         .user
     }
 
+    /// Enrols an account in a course (by slug or id) directly in the store, as an
+    /// instructor would; taking a course needs an enrolment.
+    pub async fn enrol(&self, course: &str, email: &str) {
+        let course = cairn_core::catalog::get(&self.state.db, course).await.expect("the course to enrol in");
+        let user = accounts::find_by_email(&self.state.db, email).await.unwrap().expect("the account to enrol");
+        let new = cairn_core::enrolments::NewEnrolment {
+            course_id: course.id,
+            user_id: user.id,
+            source: cairn_core::enrolments::Source::Manual,
+            cohort_id: None,
+            starts_at: None,
+            ends_at: None,
+        };
+        cairn_core::enrolments::enrol(&self.state.db, &new).await.expect("enrol");
+    }
+
     pub async fn institute(&self, slug: &str) -> Organisation {
         organisations::create(&self.state.db, slug, &format!("Institute {slug}")).await.expect("create test institute")
     }

@@ -104,10 +104,13 @@ async fn import_fixture(
         imported_by: None,
         limits: cairn_scorm::Limits::default(),
     };
-    match packages::import_package(&app.state.db, &app.state.content, request, None).await.unwrap() {
+    let course = match packages::import_package(&app.state.db, &app.state.content, request, None).await.unwrap() {
         ImportOutcome::Imported(done) => done.course.id,
         ImportOutcome::Refused(_) => panic!("{file} was refused"),
-    }
+    };
+    // Every test here plays as this learner, who must be enrolled to take the course.
+    app.enrol(&course, "learner@example.org").await;
+    course
 }
 
 /// Waits until `item`'s latest attempt satisfies `check`.
@@ -287,6 +290,7 @@ async fn commits_made_while_the_server_is_down_arrive_after_it_returns() {
     let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../shared/fixtures/scorm/valid/scorm2004_golf_RuntimeBasicCalls_SCORM20043rdEdition.zip");
     run(&["package", "import", fixture.to_str().unwrap(), "--title", "Golf"], None);
+    run(&["enrol", "--course", "golf", "--email", "learner@example.org"], None);
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let base = format!("http://127.0.0.1:{port}");
     let node = Node::start(dir.path(), port);

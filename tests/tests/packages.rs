@@ -196,6 +196,8 @@ async fn content_is_served_safely_to_the_course_audience() {
         let page = format!("/content/{package}/shared/launchpage.html");
 
         let learner = app.signed_in("learner@example.org").await;
+        assert_eq!(learner.get(&page).await.status(), 404, "[{}] a member who is not enrolled gets nothing", app.label);
+        app.enrol(created["course_id"].as_str().unwrap(), "learner@example.org").await;
         let r = learner.get(&page).await;
         assert_eq!(r.status(), 200, "[{}]", app.label);
         assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
@@ -258,7 +260,7 @@ async fn instructors_import_through_the_upload_page() {
         let html = browser.get(&location).await.text().await.unwrap();
         assert!(html.contains("Version 1 imported") && html.contains("Golf for civil servants"), "{html}");
         assert!(html.contains("organizations"), "the warning is listed in plain words");
-        assert!(html.contains("/content/"), "the outline links to the content");
+        assert!(html.contains("/lessons/"), "the outline lists the package as a lesson");
         assert!(browser.get("/teach").await.text().await.unwrap().contains("Golf for civil servants"));
 
         // A refused package: the page lists the problems; nothing is stored.

@@ -59,6 +59,7 @@ async fn a_2004_sco_launches_commits_resumes_and_starts_over() {
         let teacher = app.signed_in("teacher@example.org").await;
         let slug =
             import(&app, &teacher, "valid/scorm2004_golf_RuntimeBasicCalls_SCORM20043rdEdition.zip", "Golf 2004").await;
+        app.enrol(&slug, "learner@example.org").await;
         let learner = app.signed_in("learner@example.org").await;
 
         let (html, config) = launch(&learner, &format!("/courses/{slug}/play")).await;
@@ -173,6 +174,7 @@ async fn a_12_sco_follows_lmsfinish_rules_and_a_closed_tab_loses_nothing() {
         app.user("learner@example.org", Role::Learner, Some(&org)).await;
         let teacher = app.signed_in("teacher@example.org").await;
         let slug = import(&app, &teacher, "valid/scorm12_golf_RuntimeBasicCalls_SCORM12.zip", "Golf 1.2").await;
+        app.enrol(&slug, "learner@example.org").await;
         let learner = app.signed_in("learner@example.org").await;
         let (_, config) = launch(&learner, &format!("/courses/{slug}/play")).await;
         assert_eq!(config["version"], "1.2");
@@ -220,6 +222,7 @@ async fn assets_complete_when_viewed_and_progress_never_passes_100() {
         let slug =
             import(&app, &teacher, "valid/scorm12_golf_ContentPackagingOneFilePerSCO_SCORM12_assets.zip", "Assets")
                 .await;
+        app.enrol(&slug, "learner@example.org").await;
         let learner = app.signed_in("learner@example.org").await;
         let (html, _) = launch(&learner, &format!("/courses/{slug}/play")).await;
         let items: Vec<String> =
@@ -246,6 +249,7 @@ async fn the_launch_token_delivers_commits_without_a_login_session() {
         let teacher = app.signed_in("teacher@example.org").await;
         let slug =
             import(&app, &teacher, "valid/scorm2004_golf_RuntimeBasicCalls_SCORM20043rdEdition.zip", "Golf").await;
+        app.enrol(&slug, "learner@example.org").await;
         let learner = app.signed_in("learner@example.org").await;
         let (_, config) = launch(&learner, &format!("/courses/{slug}/play")).await;
         let token = config["launch_token"].as_str().expect("the player gets a launch token").to_string();
@@ -267,6 +271,7 @@ async fn the_launch_token_delivers_commits_without_a_login_session() {
         assert_eq!(bare.post(&url).json(&body).send().await.unwrap().status(), 401, "no credentials at all");
         // The token is for this attempt only.
         app.user("other@example.org", Role::Learner, Some(&org)).await;
+        app.enrol(&slug, "other@example.org").await;
         let other = app.signed_in("other@example.org").await;
         let (_, other_config) = launch(&other, &format!("/courses/{slug}/play")).await;
         let r = bare

@@ -3,7 +3,7 @@
 
 use cairn_core::accounts::{self, NewUser, Role};
 use cairn_core::catalog::{self, CourseSettings, NewCourse};
-use cairn_core::enrolments::bulk::{self, BulkOutcome, Fate};
+use cairn_core::enrolments::bulk::{self, BulkOutcome, Fate, Rights};
 use cairn_core::enrolments::roster::{self, RosterQuery, RosterSort};
 use cairn_core::enrolments::{self, NewEnrolment, Source};
 use cairn_core::outline::{self, Direction, LessonContent, LessonInput};
@@ -11,6 +11,8 @@ use cairn_core::packages::{self, ContentStore, CourseTarget, ImportOutcome, Impo
 use cairn_core::reports::{self, ReportFilter, ReportScope};
 use cairn_core::testing::{count_rows, TestDb};
 use cairn_core::{cohorts, organisations, progress, tracking, Db};
+
+const MANAGER: Rights = Rights { create_accounts_and_cohorts: true };
 
 async fn learner(db: &Db, email: &str, org: Option<&str>) -> String {
     let new = NewUser {
@@ -188,7 +190,7 @@ async fn bulk_enrolment_is_all_or_nothing() {
         let bad = b"email,name,cohort\nnew@example.org,New Person,2026 intake\nnot-an-email,X,\nknown@example.org,,\nnobody@example.org,,\n";
         let (users, enrolled, outbox) =
             (count_rows(db, "users").await, count_rows(db, "enrolments").await, count_rows(db, "email_outbox").await);
-        let BulkOutcome::Refused(plan) = bulk::apply(db, &course, bad, &link).await.unwrap() else {
+        let BulkOutcome::Refused(plan) = bulk::apply(db, &course, bad, MANAGER, &link).await.unwrap() else {
             panic!("a bad file must be refused")
         };
         let lines: Vec<u64> = plan.problems.iter().map(|p| p.line).collect();
@@ -199,11 +201,11 @@ async fn bulk_enrolment_is_all_or_nothing() {
         assert_eq!(count_rows(db, "cohorts").await, 0);
 
         let good = b"email,name,cohort\nnew@example.org,New Person,2026 intake\nknown@example.org,,2026 intake\n";
-        let plan = bulk::plan(db, &course, good).await.unwrap();
+        let plan = bulk::plan(db, &course, good, MANAGER).await.unwrap();
         let fates: Vec<Fate> = plan.rows.iter().map(|r| r.fate).collect();
         assert_eq!(fates, [Fate::NewAccount, Fate::Enrol]);
         assert_eq!(plan.new_cohorts, ["2026 intake"]);
-        let BulkOutcome::Applied(done) = bulk::apply(db, &course, good, &link).await.unwrap() else {
+        let BulkOutcome::Applied(done) = bulk::apply(db, &course, good, MANAGER, &link).await.unwrap() else {
             panic!("a good file is applied")
         };
         assert_eq!((done.created_accounts, done.enrolled, done.created_cohorts), (1, 2, 1));
@@ -214,8 +216,19 @@ async fn bulk_enrolment_is_all_or_nothing() {
         // The invited account cannot sign in until it chooses a password.
         assert!(accounts::authenticate(db, "new@example.org", "anything at all").await.is_err());
 
+        // An instructor's file may not create accounts or cohorts.
+        let instructor = Rights { create_accounts_and_cohorts: false };
+        let newcomer = b"email,name,cohort\nfresh@example.org,Fresh,New cohort\nknown@example.org,,\n";
+        let BulkOutcome::Refused(plan) = bulk::apply(db, &course, newcomer, instructor, &link).await.unwrap() else {
+            panic!("an instructor cannot create accounts")
+        };
+        let fields: Vec<_> = plan.problems.iter().map(|p| (p.line, p.field.clone().unwrap_or_default())).collect();
+        assert_eq!(fields, [(2, "email".to_string()), (2, "cohort".to_string())]);
+
         // Applying the same file again changes nothing but says so.
-        let BulkOutcome::Applied(again) = bulk::apply(db, &course, good, &link).await.unwrap() else { panic!() };
+        let BulkOutcome::Applied(again) = bulk::apply(db, &course, good, MANAGER, &link).await.unwrap() else {
+            panic!()
+        };
         assert_eq!((again.created_accounts, again.already_enrolled), (0, 2));
     }
 }

@@ -73,7 +73,10 @@ pub async fn ensure_demo(state: &AppState) -> anyhow::Result<Vec<Credential>> {
             limits: state.config.package_limits(),
         };
         match packages::import_package(&state.db, &state.content, request, None).await? {
-            ImportOutcome::Imported(done) => tracing::info!(course = %done.course.slug, "demo course imported"),
+            ImportOutcome::Imported(done) => {
+                arrange_demo_course(state, &done.course).await.context("arranging the demo course")?;
+                tracing::info!(course = %done.course.slug, "demo course imported");
+            }
             ImportOutcome::Refused(inspection) => {
                 let reasons: Vec<_> = inspection.errors.iter().map(|e| e.message.clone()).collect();
                 anyhow::bail!("the demo course {folder} was refused: {}", reasons.join("; "));
@@ -81,6 +84,85 @@ pub async fn ensure_demo(state: &AppState) -> anyhow::Result<Vec<Credential>> {
         }
     }
     Ok(credentials)
+}
+
+/// A native page of a demo course, from `courses/pages/<course folder>/<name>.md`.
+fn demo_page(folder: &str, name: &str) -> anyhow::Result<String> {
+    let path = format!("pages/{folder}/{name}.md");
+    let file = CourseSources::get(&path).with_context(|| format!("embedded page {path}"))?;
+    Ok(String::from_utf8(file.data.into_owned())?)
+}
+
+/// Gives the imported demo package the outline of a real course: a welcome page, the
+/// package's lessons (the quiz opens after the two reading lessons), a good-practice case
+/// and further reading; then publishes it with open enrolment.
+async fn arrange_demo_course(state: &AppState, course: &catalog::Course) -> anyhow::Result<()> {
+    use cairn_core::outline::{self, LessonContent, LessonInput};
+    let db = &state.db;
+    for module in outline::of_course(db, &course.id).await?.modules {
+        outline::delete_module(db, &module.module.id).await?;
+    }
+    let lesson =
+        |title: &str, required: bool, content: LessonContent| LessonInput { title: title.into(), required, content };
+    let scorm = |item: &str| LessonContent::Scorm { item_identifier: Some(item.to_string()) };
+    let folder = "egov-readiness";
+
+    let welcome = outline::add_module(db, &course.id, "Welcome").await?;
+    outline::add_lesson(
+        db,
+        &welcome.id,
+        lesson("About this course", true, LessonContent::Page { body: demo_page(folder, "welcome")? }),
+    )
+    .await?;
+
+    let essentials = outline::add_module(db, &course.id, "Readiness essentials").await?;
+    let why =
+        outline::add_lesson(db, &essentials.id, lesson("Why e-government readiness matters", true, scorm("item_why")))
+            .await?;
+    let dimensions =
+        outline::add_lesson(db, &essentials.id, lesson("The dimensions of readiness", true, scorm("item_dimensions")))
+            .await?;
+    let quiz =
+        outline::add_lesson(db, &essentials.id, lesson("Check your understanding", true, scorm("item_quiz"))).await?;
+    outline::set_prerequisites(db, &quiz.id, &[why.id, dimensions.id]).await?;
+    outline::add_lesson(
+        db,
+        &essentials.id,
+        lesson("Readiness self-assessment checklist", false, scorm("item_checklist")),
+    )
+    .await?;
+
+    let further = outline::add_module(db, &course.id, "Good practice and further reading").await?;
+    outline::add_lesson(
+        db,
+        &further.id,
+        lesson(
+            "Good practice: one door for business registration",
+            false,
+            LessonContent::Page { body: demo_page(folder, "good-practice")? },
+        ),
+    )
+    .await?;
+    outline::add_lesson(
+        db,
+        &further.id,
+        lesson(
+            "United Nations E-Government Knowledgebase",
+            false,
+            LessonContent::Link { url: "https://publicadministration.un.org/egovkb/".into() },
+        ),
+    )
+    .await?;
+
+    let mut settings = catalog::CourseSettings::of(course);
+    settings.summary = "Why digital public services succeed or fail, the five dimensions of readiness, and a \
+        short quiz. For civil servants in ministries and local government; about 30 minutes."
+        .into();
+    settings.topic = "e-government".into();
+    settings.status = "published".into();
+    settings.enrolment_mode = "open".into();
+    catalog::update_settings(db, &course.id, settings).await?;
+    Ok(())
 }
 
 /// Zips `courses/<folder>/` (manifest at the root) into an anonymous temporary file.

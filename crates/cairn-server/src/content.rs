@@ -26,7 +26,10 @@ pub async fn serve(
     let not_found = || HttpError::not_found("there is no such file in this course");
     let package = packages::find(&state.db, &package_id).await?.ok_or_else(not_found)?;
     let course = catalog::find(&state.db, &package.course_id).await?.ok_or_else(not_found)?;
-    if !catalog::may_view(&user.0.principal, &course) {
+    // Package files are for those who take the course (enrolled learners) and its editors.
+    if !catalog::may_view(&user.0.principal, &course)
+        || !cairn_core::enrolments::may_take(&state.db, &user.0.principal, &course).await?
+    {
         return Err(not_found());
     }
     let file = state.content.resolve(&package.id, &path).map_err(|_| not_found())?;

@@ -1,4 +1,5 @@
-//! The `cairn` command: serve the site, migrate the database, manage users and institutes.
+//! The `cairn` command: serve the site, migrate the database, manage users and institutes,
+//! import packages, enrol learners and print reports.
 
 use std::io::Read;
 use std::net::SocketAddr;
@@ -11,6 +12,7 @@ use cairn_server::{bootstrap, AppState, Config};
 use clap::{Parser, Subcommand};
 
 mod import;
+mod learning_cli;
 use poem::listener::TcpListener;
 use poem::Server;
 
@@ -57,6 +59,49 @@ enum Command {
     Package {
         #[command(subcommand)]
         command: PackageCommand,
+    },
+    /// Enrol an existing account (--email) or a CSV file of learners (--csv) in a course.
+    /// A CSV file (header: email,name,cohort) is all or nothing: a bad line is reported
+    /// with its number and nothing is written (exit 1). Missing accounts are created and
+    /// an invitation e-mail is queued for each.
+    Enrol {
+        /// Slug or id of the course.
+        #[arg(long)]
+        course: String,
+        /// E-mail of an existing account.
+        #[arg(long, conflicts_with = "csv")]
+        email: Option<String>,
+        /// CSV file of learners: email,name,cohort.
+        #[arg(long)]
+        csv: Option<PathBuf>,
+        /// Show what would happen to each row without writing anything.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Reports as CSV on standard output.
+    Report {
+        #[command(subcommand)]
+        command: ReportCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ReportCommand {
+    /// One row per enrolment: learner, email, institute, cohort, course, enrolled, started
+    /// and completed dates, status, score and time spent (RFC 4180, UTF-8 with a BOM).
+    Completions {
+        /// Only courses of this institute (slug).
+        #[arg(long)]
+        org: Option<String>,
+        /// Only this course (slug or id).
+        #[arg(long)]
+        course: Option<String>,
+        /// Only enrolments completed on or after this date (YYYY-MM-DD).
+        #[arg(long)]
+        since: Option<String>,
+        /// Only enrolments completed before this date (YYYY-MM-DD).
+        #[arg(long)]
+        until: Option<String>,
     },
 }
 
@@ -173,6 +218,15 @@ async fn main() -> anyhow::Result<()> {
         // Inspecting a package needs no configuration or database.
         Command::Package { command: PackageCommand::Inspect { file, json } } => {
             std::process::exit(inspect_package(&file, json)?)
+        }
+        Command::Enrol { course, email, csv, dry_run } => {
+            let state = AppState::open(load_config()?).await?;
+            let code = learning_cli::enrol(&state, learning_cli::EnrolArgs { course, email, csv, dry_run }).await?;
+            std::process::exit(code)
+        }
+        Command::Report { command: ReportCommand::Completions { org, course, since, until } } => {
+            let state = AppState::open(load_config()?).await?;
+            learning_cli::report(&state, learning_cli::ReportArgs { org, course, since, until }).await
         }
         Command::Package { command: PackageCommand::Import { file, course, org, title, json } } => {
             let state = AppState::open(load_config()?).await?;

@@ -8,6 +8,7 @@ use cairn_core::accounts::{self, User};
 use cairn_core::catalog::Course;
 use cairn_core::packages::{self, PackageItem};
 use cairn_core::tracking::{self, Attempt, CommitResult, NewAttempt, Summary};
+use cairn_scorm::prerequisites::{LessonStatus, Outline};
 use cairn_scorm::runtime::{self, Entry, LaunchData, Mode, Outcome, ScormVersion};
 
 use crate::app::AppState;
@@ -23,8 +24,80 @@ pub struct Launch {
     pub package_id: String,
     /// The outline of the course's current version.
     pub outline: Vec<PackageItem>,
+    /// The course's current version, whose outline and prerequisites the page shows.
+    pub outline_package_id: String,
     pub version: ScormVersion,
     pub launch: LaunchData,
+    /// Why another item than the one asked for was opened (its prerequisites are not met).
+    pub notice: Option<String>,
+}
+
+/// Items of an outline the learner may not open yet, each with the items it waits on.
+pub type Locks = BTreeMap<String, Vec<String>>;
+
+/// An attempt's SCORM 1.2 lesson status, from the completion and success kept beside it
+/// (which the commit rules derive from `cmi.core.lesson_status`, and which a viewed asset
+/// sets to completed). A started attempt whose status is not known counts as incomplete.
+pub fn lesson_status(attempt: &Attempt) -> LessonStatus {
+    status_of(&attempt.completion, &attempt.success)
+}
+
+fn status_of(completion: &str, success: &str) -> LessonStatus {
+    match (success, completion) {
+        ("passed", _) => LessonStatus::Passed,
+        ("failed", _) => LessonStatus::Failed,
+        (_, "completed") => LessonStatus::Completed,
+        (_, "browsed") => LessonStatus::Browsed,
+        (_, "not attempted") => LessonStatus::NotAttempted,
+        _ => LessonStatus::Incomplete,
+    }
+}
+
+/// Which items of a package version's outline are locked for a learner with `attempts`
+/// (their attempts in the course). Only SCORM 1.2 items carry prerequisites; scripts that
+/// are broken are ignored by [`Outline`], so they lock nobody out.
+pub async fn locks(state: &AppState, package_id: &str, attempts: &[Attempt]) -> Result<Locks, HttpError> {
+    let manifest = state.manifest(package_id).await?;
+    let Some(organization) = manifest.organization() else {
+        return Ok(Locks::new());
+    };
+    let outline = Outline::new(&organization.items);
+    Ok(outline.locked(|id| tracking::latest_for(attempts, id).map(lesson_status)))
+}
+
+/// "A", "A and B", "A, B and C".
+fn and_list(names: &[&str]) -> String {
+    match names {
+        [] => String::new(),
+        [one] => (*one).to_string(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
+/// What a locked item waits for, by title: "complete A and B first", or `None` when its
+/// rules name nothing left to complete (a negation or a status comparison).
+fn waiting_text(waiting_for: &[String], outline: &[PackageItem]) -> Option<String> {
+    let titles: Vec<&str> = waiting_for
+        .iter()
+        .map(|id| outline.iter().find(|i| &i.identifier == id).map_or(id.as_str(), |i| i.title.as_str()))
+        .collect();
+    (!titles.is_empty()).then(|| format!("complete {} first", and_list(&titles)))
+}
+
+/// The short explanation shown beside a locked item in the outline.
+pub fn locked_hint(waiting_for: &[String], outline: &[PackageItem]) -> String {
+    match waiting_text(waiting_for, outline) {
+        Some(text) => format!("Locked — {text}"),
+        None => "Locked until its prerequisites are met".to_string(),
+    }
+}
+
+/// The notice shown when a locked item was asked for and another one opened instead.
+fn locked_notice(title: &str, waiting_for: &[String], outline: &[PackageItem]) -> String {
+    match waiting_text(waiting_for, outline) {
+        Some(text) => format!("“{title}” is locked: {text}."),
+        None => format!("“{title}” is locked until its prerequisites are met."),
+    }
 }
 
 pub fn version_of(standard: &str) -> ScormVersion {
@@ -138,16 +211,45 @@ pub async fn open(state: &AppState, actor: &Actor, course: Course, item_id: Opti
         .await?
         .ok_or_else(|| HttpError::not_found("this course has no content yet"))?;
     let outline = packages::items(&state.db, &current).await?;
+    let attempts = tracking::of_learner(&state.db, &actor.user.id, &course.id).await?;
+    let mut locked = locks(state, &current, &attempts).await?;
+    // Every item locked means prerequisites no learner can meet, which the import check
+    // could not see through (a script that contradicts itself); they must not lock the
+    // learner out of the whole course.
+    if outline.iter().filter(|i| i.launch.is_some()).all(|i| locked.contains_key(&i.identifier)) {
+        locked.clear();
+    }
     let launchable = |id: &str| outline.iter().find(|i| i.identifier == id && i.launch.is_some());
-    let item = match item_id {
-        Some(id) => launchable(id).ok_or_else(|| HttpError::not_found(format!("this course has no item {id:?}")))?,
+    let mut notice = None;
+    let wanted = match item_id {
+        Some(id) => {
+            let wanted =
+                launchable(id).ok_or_else(|| HttpError::not_found(format!("this course has no item {id:?}")))?;
+            match locked.get(&wanted.identifier) {
+                None => Some(wanted),
+                // A locked item is not launched, however it was asked for (a link rendered
+                // before its prerequisites changed, a bookmark, a crafted URL): the learner
+                // lands where they can work, with the reason, rather than on an error page.
+                Some(waiting_for) => {
+                    notice = Some(locked_notice(&wanted.title, waiting_for, &outline));
+                    None
+                }
+            }
+        }
+        None => None,
+    };
+    let item = match wanted {
+        Some(item) => item,
         None => {
+            // The resume point, else the first open item of the outline (visible ones first).
             let resume = tracking::resume_point(&state.db, &actor.user.id, &course.id).await?;
+            let is_open = |i: &&PackageItem| i.launch.is_some() && !locked.contains_key(&i.identifier);
             resume
                 .as_deref()
                 .and_then(launchable)
-                .or_else(|| outline.iter().find(|i| i.launch.is_some() && i.visible))
-                .or_else(|| outline.iter().find(|i| i.launch.is_some()))
+                .filter(is_open)
+                .or_else(|| outline.iter().filter(is_open).find(|i| i.visible))
+                .or_else(|| outline.iter().find(is_open))
                 .ok_or_else(|| HttpError::not_found("this course has nothing to launch"))?
         }
     }
@@ -196,7 +298,7 @@ pub async fn open(state: &AppState, actor: &Actor, course: Course, item_id: Opti
     let attempt =
         tracking::find(&state.db, &attempt.id).await?.ok_or_else(|| HttpError::not_found("attempt vanished"))?;
     let package_id = attempt.package_id.clone();
-    Ok(Launch { course, attempt, item, package_id, outline, version, launch })
+    Ok(Launch { course, attempt, item, package_id, outline, outline_package_id: current, version, launch, notice })
 }
 
 async fn new_attempt(
@@ -302,4 +404,64 @@ pub fn launch_json(version: ScormVersion, launch: &LaunchData) -> serde_json::Va
         "total_time": launch.total_time, "suspended": launch.suspended, "strict": launch.strict,
         "version": version_label(version),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(identifier: &str, title: &str) -> PackageItem {
+        PackageItem {
+            position: 0,
+            identifier: identifier.into(),
+            parent_identifier: None,
+            depth: 0,
+            title: title.into(),
+            launch: Some(format!("{identifier}.html")),
+            scorm_type: Some("sco".into()),
+            visible: true,
+        }
+    }
+
+    #[test]
+    fn locks_are_explained_by_title() {
+        let outline = [item("a", "Intro"), item("b", "Basics"), item("c", "Practice")];
+        let cases: [(&[&str], &str, &str); 5] = [
+            (&[], "Locked until its prerequisites are met", "“Quiz” is locked until its prerequisites are met."),
+            (&["a"], "Locked — complete Intro first", "“Quiz” is locked: complete Intro first."),
+            (
+                &["a", "b"],
+                "Locked — complete Intro and Basics first",
+                "“Quiz” is locked: complete Intro and Basics first.",
+            ),
+            (
+                &["a", "b", "c"],
+                "Locked — complete Intro, Basics and Practice first",
+                "“Quiz” is locked: complete Intro, Basics and Practice first.",
+            ),
+            // An identifier without an outline entry (a hidden item) is shown as it is.
+            (&["hidden"], "Locked — complete hidden first", "“Quiz” is locked: complete hidden first."),
+        ];
+        for (waiting, hint, notice) in cases {
+            let waiting: Vec<String> = waiting.iter().map(|w| w.to_string()).collect();
+            assert_eq!(locked_hint(&waiting, &outline), hint);
+            assert_eq!(locked_notice("Quiz", &waiting, &outline), notice);
+        }
+    }
+
+    #[test]
+    fn attempts_give_lesson_statuses() {
+        let cases = [
+            ("completed", "passed", LessonStatus::Passed),
+            ("completed", "failed", LessonStatus::Failed),
+            ("completed", "unknown", LessonStatus::Completed),
+            ("browsed", "unknown", LessonStatus::Browsed),
+            ("incomplete", "unknown", LessonStatus::Incomplete),
+            ("not attempted", "unknown", LessonStatus::NotAttempted),
+            ("unknown", "unknown", LessonStatus::Incomplete),
+        ];
+        for (completion, success, expected) in cases {
+            assert_eq!(status_of(completion, success), expected, "{completion} / {success}");
+        }
+    }
 }

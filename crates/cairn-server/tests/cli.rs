@@ -273,31 +273,44 @@ async fn first_start_with_demo_prints_working_credentials() {
             .unwrap();
         assert_eq!(page.status(), 200, "{email} opens {landing}");
     }
-    // The demo course is there: the learner sees it and its content is served.
+    // The demo course is in the catalog; the learner enrols, sees it on their dashboard with
+    // its lessons, and its content is served.
     let learner =
         sign_in(&server.url, "learner@demo.cairn.local", &credential(&server.stdout, "learner@demo.cairn.local")).await;
     let cookie = format!("cairn_session={learner}");
-    let learn = http()
-        .get(format!("{}/learn", server.url))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(learn.contains("/courses/e-government-readiness"), "{learn}");
-    let course = http()
-        .get(format!("{}/courses/e-government-readiness", server.url))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .unwrap();
+    let get = |path: &str| http().get(format!("{}{path}", server.url)).header("cookie", &cookie).send();
+    let catalog = get("/catalog").await.unwrap().text().await.unwrap();
+    assert!(catalog.contains("/courses/e-government-readiness"), "{catalog}");
+    let course = get("/courses/e-government-readiness").await.unwrap();
+    let csrf = course
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| v.strip_prefix("cairn_csrf="))
+        .and_then(|v| v.split(';').next())
+        .expect("a CSRF cookie")
+        .to_string();
     let html = course.text().await.unwrap();
     assert!(html.contains("E-government readiness"), "{html}");
-    let first_page = html.split("href=\"/content/").nth(1).and_then(|s| s.split('"').next()).expect("a content link");
-    let content =
-        http().get(format!("{}/content/{first_page}", server.url)).header("cookie", &cookie).send().await.unwrap();
+    assert!(html.contains("data-action=\"enrol\""), "an open course offers enrolment: {html}");
+    let enrolled = http()
+        .post(format!("{}/courses/e-government-readiness/enrol", server.url))
+        .header("cookie", format!("{cookie}; cairn_csrf={csrf}"))
+        .form(&[("csrf_token", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(enrolled.status(), 303, "self-enrolment redirects to the course");
+    let learn = get("/learn").await.unwrap().text().await.unwrap();
+    assert!(learn.contains("/courses/e-government-readiness/resume"), "{learn}");
+    let html = get("/courses/e-government-readiness").await.unwrap().text().await.unwrap();
+    for lesson in ["About this course", "The dimensions of readiness", "Check your understanding"] {
+        assert!(html.contains(lesson), "{lesson} in {html}");
+    }
+    let play = get("/courses/e-government-readiness/play").await.unwrap().text().await.unwrap();
+    let first_page = play.split("/content/").nth(1).and_then(|s| s.split('"').next()).expect("a content link");
+    let content = get(&format!("/content/{first_page}")).await.unwrap();
     assert_eq!(content.status(), 200, "{first_page}");
     drop(server);
     // A second start creates nothing and prints no credentials.

@@ -264,6 +264,28 @@
     };
   }
 
+  // Leaving for another page of the course (an item of the outline, Previous, Continue, the
+  // course page) unloads the content first, waits for the delivery, and only then navigates.
+  // Many SCORM 1.2 SCOs call LMSFinish only from their unload handler, and a browser asks
+  // for the next page before it unloads the current one, so without this the server would
+  // judge the next item's prerequisites, and the progress it shows, before this SCO's final
+  // status arrived. Removing the content frame runs its unload handlers at once. The wait is
+  // bounded by LEAVE_WAIT_MS: whatever is not confirmed by then stays queued and goes out in
+  // the keepalive request on pagehide, as it always did.
+  // `env`: { unloadContent(), navigate(href), setTimeout }.
+  var LEAVE_WAIT_MS = 4000;
+  function leaveTo(player, env, href) {
+    var gone = false;
+    function go() {
+      if (gone) return;
+      gone = true;
+      env.navigate(href);
+    }
+    env.unloadContent();
+    env.setTimeout(go, LEAVE_WAIT_MS);
+    player.flush().then(go, go);
+  }
+
   // In the browser: read the configuration and install the API object right away.
   function boot(win) {
     var doc = win.document;
@@ -291,9 +313,30 @@
     if (config.version === "1.2") win.API = player.session.api();
     else win.API_1484_11 = player.session.api();
     win.CairnPlayer = player;
+
+    // Plain left clicks only: a click meant to open a new tab leaves this page alone.
+    var leaving = false;
+    doc.addEventListener("click", function (event) {
+      if (leaving || event.defaultPrevented || event.button !== 0) return;
+      if (event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+      var link = event.target && event.target.closest ? event.target.closest("a[data-item], a[data-nav]") : null;
+      if (!link || !link.href) return;
+      event.preventDefault();
+      leaving = true;
+      leaveTo(player, {
+        setTimeout: win.setTimeout.bind(win),
+        navigate: function (href) {
+          win.location.assign(href);
+        },
+        unloadContent: function () {
+          var frame = doc.querySelector("iframe[data-item-frame]");
+          if (frame && frame.parentNode) frame.parentNode.removeChild(frame);
+        },
+      }, link.href);
+    });
   }
 
-  var exported = { createDelivery: createDelivery, createPlayer: createPlayer };
+  var exported = { createDelivery: createDelivery, createPlayer: createPlayer, leaveTo: leaveTo };
   if (typeof module !== "undefined" && module.exports) module.exports = exported;
   else boot(root);
 })(typeof window !== "undefined" ? window : this);

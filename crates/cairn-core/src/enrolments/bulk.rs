@@ -60,8 +60,18 @@ impl BulkPlan {
     }
 }
 
-/// Reads the file and decides every row's fate without writing anything.
-pub async fn plan(db: &Db, course: &Course, bytes: &[u8]) -> Result<BulkPlan, EnrolmentError> {
+/// What the person applying a file may create besides enrolments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rights {
+    /// Accounts and cohorts are an institute manager's (or an admin's) decision; an
+    /// instructor's file may only enrol existing accounts into existing cohorts.
+    pub create_accounts_and_cohorts: bool,
+}
+
+/// Reads the file and decides every row's fate without writing anything. Every problem
+/// is reported at once: the file's own (a bad e-mail), the database's (a new account
+/// without a name) and the rights' (an instructor's row that would create an account).
+pub async fn plan(db: &Db, course: &Course, bytes: &[u8], rights: Rights) -> Result<BulkPlan, EnrolmentError> {
     let (rows, problems): (Vec<BulkRow>, Vec<LineProblem>) = bulk_csv::parse_with_problems(bytes);
     let mut plan = BulkPlan { problems, ..BulkPlan::default() };
     let mut cohorts_seen = BTreeSet::new();
@@ -104,6 +114,29 @@ pub async fn plan(db: &Db, course: &Course, bytes: &[u8]) -> Result<BulkPlan, En
             user_id,
         });
     }
+    if !rights.create_accounts_and_cohorts {
+        for row in plan.rows.iter().filter(|r| r.fate == Fate::NewAccount) {
+            plan.problems.push(LineProblem {
+                line: row.line,
+                field: Some("email".into()),
+                message: format!(
+                    "no account uses {}; only the institute's managers and administrators create accounts, so ask \
+                     one of them or remove this line",
+                    row.email
+                ),
+            });
+        }
+        for cohort in &plan.new_cohorts {
+            let line = plan.rows.iter().find(|r| r.cohort.as_ref() == Some(cohort)).map_or(0, |r| r.line);
+            plan.problems.push(LineProblem {
+                line,
+                field: Some("cohort".into()),
+                message: format!(
+                    "there is no cohort {cohort:?}; only the institute's managers and administrators create cohorts"
+                ),
+            });
+        }
+    }
     // File problems (line 0) first, then by line, so the list reads like the file.
     plan.problems.sort_by_key(|p| p.line);
     Ok(plan)
@@ -143,9 +176,10 @@ pub async fn apply(
     db: &Db,
     course: &Course,
     bytes: &[u8],
+    rights: Rights,
     invite_url: &(dyn Fn(&str) -> String + Sync),
 ) -> Result<BulkOutcome, EnrolmentError> {
-    let plan = plan(db, course, bytes).await?;
+    let plan = plan(db, course, bytes, rights).await?;
     if !plan.is_ok() {
         return Ok(BulkOutcome::Refused(plan));
     }

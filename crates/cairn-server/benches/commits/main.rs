@@ -277,6 +277,7 @@ async fn drive(s: &Settings, server: &mut Server, engine: &str) -> Result<Engine
     say(format!("  server up in {:.2} s at {}; course /courses/{slug}", started.as_secs_f64(), server.base));
     let most = s.levels.iter().copied().chain([s.durability_learners]).max().unwrap_or(1);
     let learners = create_learners(server, most).await?;
+    server.enrol(&slug, &learners.iter().map(|l| l.email.clone()).collect::<Vec<_>>())?;
     let mut levels = Vec::new();
     for &n in &s.levels {
         let group = &learners[..n];

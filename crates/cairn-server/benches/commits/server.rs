@@ -87,6 +87,20 @@ impl Server {
         json["course_slug"].as_str().map(str::to_string).ok_or_else(|| format!("no course_slug in {out}"))
     }
 
+    /// Enrols existing accounts in the course with `cairn enrol --csv` (taking a course
+    /// needs an enrolment).
+    pub fn enrol(&self, slug: &str, emails: &[String]) -> Result<(), String> {
+        let file = self.dir.join("enrol.csv");
+        let mut csv = String::from("email\n");
+        for email in emails {
+            csv.push_str(email);
+            csv.push('\n');
+        }
+        std::fs::write(&file, csv).map_err(|e| format!("{}: {e}", file.display()))?;
+        self.cli(&["enrol", "--course", slug, "--csv", file.to_str().ok_or("path is not UTF-8")?])?;
+        Ok(())
+    }
+
     /// Starts `cairn serve` (output appended to `server.log`) and waits for `/healthz`.
     pub async fn start(&mut self) -> Result<Duration, String> {
         let log = std::fs::OpenOptions::new()

@@ -1,17 +1,22 @@
-//! `/api/v1/packages` and `/api/v1/courses`: importing packages and reading courses.
+//! `/api/v1/packages`, `/api/v1/courses` and `/api/v1/catalog`: importing packages, creating
+//! courses and changing their settings, reading courses and searching the catalog.
 
 use std::sync::Arc;
 
-use cairn_core::catalog::{self, Course};
+use cairn_core::accounts::Role;
+use cairn_core::catalog::{self, CatalogEntry, CatalogQuery, Course, CourseSettings};
+use cairn_core::organisations;
 use cairn_core::packages::{self, ImportOutcome, PackageItem, PackageVersion};
-use poem_openapi::param::Path;
+use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::types::multipart::Upload;
-use poem_openapi::{ApiResponse, Multipart, Object, OpenApi};
+use poem_openapi::types::MaybeUndefined;
+use poem_openapi::{ApiResponse, Enum, Multipart, Object, OpenApi};
 use time::OffsetDateTime;
 
 use super::{ApiResult, ApiTags, Auth};
 use crate::app::AppState;
+use crate::auth::Actor;
 use crate::imports::{self, DiagnosticView, ImportChoice};
 use crate::web::errors::HttpError;
 
@@ -88,6 +93,18 @@ pub struct CourseView {
     pub current_package_id: Option<String>,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
+    /// The knowledge area the course is filed under (see `GET /v1/catalog`), or empty.
+    pub topic: String,
+    /// File name of the cover image, when the course has one.
+    pub cover_image: Option<String>,
+    /// `open` (anyone may enrol), `key` (anyone with the enrolment key) or `closed` (staff
+    /// enrol learners).
+    pub enrolment_mode: String,
+    /// The enrolment key. Shown only in the answers of the course's editors (creating the
+    /// course and changing its settings); absent everywhere else.
+    pub enrolment_key: Option<String>,
+    /// Minimum course score (0–100) needed to complete, on top of the required lessons.
+    pub completion_min_score: Option<f64>,
 }
 
 impl From<Course> for CourseView {
@@ -102,8 +119,147 @@ impl From<Course> for CourseView {
             current_package_id: c.current_package_id,
             created_at: c.created_at,
             updated_at: c.updated_at,
+            topic: c.topic,
+            cover_image: c.cover_image,
+            enrolment_mode: c.enrolment_mode,
+            enrolment_key: None,
+            completion_min_score: c.completion_min_score,
         }
     }
+}
+
+impl CourseView {
+    /// The view an editor gets, with the enrolment key they set.
+    fn for_editor(c: Course) -> Self {
+        let key = c.enrolment_key.clone();
+        CourseView { enrolment_key: key, ..CourseView::from(c) }
+    }
+}
+
+/// Whether a course is open to learners.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[oai(rename_all = "lowercase")]
+pub enum CourseStatus {
+    /// Only its institute's members and administrators see it; nobody can enrol.
+    Draft,
+    /// Listed in the catalog.
+    Published,
+}
+
+impl CourseStatus {
+    fn as_str(self) -> &'static str {
+        match self {
+            CourseStatus::Draft => "draft",
+            CourseStatus::Published => "published",
+        }
+    }
+}
+
+/// How learners join a course.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[oai(rename_all = "lowercase")]
+pub enum EnrolmentMode {
+    /// Anyone signed in may enrol themselves.
+    Open,
+    /// Learners enrol themselves with the enrolment key.
+    Key,
+    /// Only staff enrol learners.
+    Closed,
+}
+
+impl EnrolmentMode {
+    fn as_str(self) -> &'static str {
+        match self {
+            EnrolmentMode::Open => "open",
+            EnrolmentMode::Key => "key",
+            EnrolmentMode::Closed => "closed",
+        }
+    }
+}
+
+/// A new, empty course: a draft, closed to self-enrolment, with you as its instructor.
+#[derive(Object, Debug)]
+pub struct CreateCourse {
+    /// At most 200 characters.
+    pub title: String,
+    /// Slug or id of the course's institute; needed only when you belong to several
+    /// (administrators who belong to none always name one).
+    pub institute: Option<String>,
+    /// At most 2,000 characters.
+    pub summary: Option<String>,
+    /// One of the topic keys listed in the description of `GET /v1/catalog`.
+    pub topic: Option<String>,
+}
+
+/// New settings for a course. Fields left out keep their value.
+#[derive(Object, Debug)]
+pub struct UpdateCourse {
+    /// At most 200 characters.
+    pub title: Option<String>,
+    /// At most 2,000 characters.
+    pub summary: Option<String>,
+    /// A topic key, or an empty string for none.
+    pub topic: Option<String>,
+    pub status: Option<CourseStatus>,
+    pub enrolment_mode: Option<EnrolmentMode>,
+    /// Needed when `enrolment_mode` is `key`; at most 100 characters. `null` removes it.
+    pub enrolment_key: MaybeUndefined<String>,
+    /// 0 to 100; `null` removes the minimum.
+    pub completion_min_score: MaybeUndefined<f64>,
+}
+
+#[derive(ApiResponse)]
+pub enum CreateCourseResponse {
+    /// The course was created (as a draft).
+    #[oai(status = 201)]
+    Created(Json<CourseView>),
+}
+
+/// A published course as the catalog lists it.
+#[derive(Object, Debug)]
+pub struct CatalogEntryView {
+    pub id: String,
+    pub slug: String,
+    pub title: String,
+    pub summary: String,
+    /// The topic key, or empty.
+    pub topic: String,
+    /// The topic as people read it.
+    pub topic_label: String,
+    pub cover_image: Option<String>,
+    /// `open`, `key` or `closed`.
+    pub enrolment_mode: String,
+    pub institute_slug: String,
+    pub institute_name: String,
+    pub updated_at: OffsetDateTime,
+}
+
+impl From<CatalogEntry> for CatalogEntryView {
+    fn from(e: CatalogEntry) -> Self {
+        CatalogEntryView {
+            topic_label: catalog::topic_label(&e.topic).to_string(),
+            id: e.id,
+            slug: e.slug,
+            title: e.title,
+            summary: e.summary,
+            topic: e.topic,
+            cover_image: e.cover_image,
+            enrolment_mode: e.enrolment_mode,
+            institute_slug: e.institute_slug,
+            institute_name: e.institute_name,
+            updated_at: e.updated_at,
+        }
+    }
+}
+
+/// One page of catalog entries.
+#[derive(Object, Debug)]
+pub struct CatalogPage {
+    pub items: Vec<CatalogEntryView>,
+    /// How many published courses match in all.
+    pub total: i64,
+    pub offset: i64,
+    pub limit: i64,
 }
 
 /// One imported version of a course's package.
@@ -250,6 +406,189 @@ impl CoursesApi {
             versions: versions.into_iter().map(VersionView::from).collect(),
         }))
     }
+
+    /// Create a course
+    ///
+    /// An empty course (no package, no outline yet) in one of your institutes: instructors
+    /// and managers of the institute, and administrators. It starts as a draft closed to
+    /// self-enrolment, and you become its instructor.
+    #[oai(path = "/v1/courses", method = "post", operation_id = "create_course")]
+    async fn create(&self, auth: Auth, body: Json<CreateCourse>) -> ApiResult<CreateCourseResponse> {
+        let actor = auth.actor();
+        refuse_learners(actor, "learners do not create courses")?;
+        let body = body.0;
+        // Summary and topic are checked before anything is written, so a bad topic does
+        // not leave a half-made course behind.
+        let settings = CourseSettings {
+            title: body.title.clone(),
+            summary: body.summary.unwrap_or_default(),
+            topic: body.topic.unwrap_or_default(),
+            status: "draft".into(),
+            enrolment_mode: "closed".into(),
+            enrolment_key: None,
+            completion_min_score: None,
+        }
+        .validated()
+        .map_err(|e| HttpError::invalid(e.to_string()))?;
+        let organisation_id = institute_of_new_course(&self.state, actor, body.institute.as_deref()).await?;
+        if !catalog::may_create_in(&actor.principal, &organisation_id) {
+            return Err(HttpError::forbidden(
+                "only instructors and managers of the institute, and administrators, may create its courses",
+            )
+            .into());
+        }
+        let new = catalog::NewCourse {
+            organisation_id,
+            title: settings.title.clone(),
+            slug: None,
+            created_by: Some(actor.user.id.clone()),
+        };
+        let course = catalog::create(&self.state.db, new).await?;
+        let course = if settings.summary.is_empty() && settings.topic.is_empty() {
+            course
+        } else {
+            catalog::update_settings(&self.state.db, &course.id, settings).await?
+        };
+        tracing::info!(by = %actor.user.id, course = %course.slug, "course created");
+        Ok(CreateCourseResponse::Created(Json(CourseView::for_editor(course))))
+    }
+
+    /// Change a course's settings
+    ///
+    /// Title, summary, topic, status (publishing), how learners enrol and the minimum
+    /// score for completion. The course's instructors, its institute's managers and
+    /// administrators. Every field is checked before anything is saved.
+    #[oai(path = "/v1/courses/:id", method = "patch", operation_id = "update_course")]
+    async fn update(&self, auth: Auth, id: Path<String>, body: Json<UpdateCourse>) -> ApiResult<Json<CourseView>> {
+        let course = editable_course(&self.state, auth.actor(), &id.0).await?;
+        let body = body.0;
+        let mut settings = CourseSettings::of(&course);
+        if let Some(title) = body.title {
+            settings.title = title;
+        }
+        if let Some(summary) = body.summary {
+            settings.summary = summary;
+        }
+        if let Some(topic) = body.topic {
+            settings.topic = topic;
+        }
+        if let Some(status) = body.status {
+            settings.status = status.as_str().into();
+        }
+        if let Some(mode) = body.enrolment_mode {
+            settings.enrolment_mode = mode.as_str().into();
+        }
+        match body.enrolment_key {
+            MaybeUndefined::Value(key) => settings.enrolment_key = Some(key),
+            MaybeUndefined::Null => settings.enrolment_key = None,
+            MaybeUndefined::Undefined => {}
+        }
+        match body.completion_min_score {
+            MaybeUndefined::Value(score) => settings.completion_min_score = Some(score),
+            MaybeUndefined::Null => settings.completion_min_score = None,
+            MaybeUndefined::Undefined => {}
+        }
+        let updated = catalog::update_settings(&self.state.db, &course.id, settings).await?;
+        tracing::info!(by = %auth.actor().user.id, course = %updated.slug, "course settings changed");
+        Ok(Json(CourseView::for_editor(updated)))
+    }
+
+    /// Search the catalog
+    ///
+    /// Published courses, by title. `q` matches words in the title or summary, `topic` a
+    /// topic key (`e-government`, `ethics`, `decentralisation`, `public-service-delivery`,
+    /// `financial-management`, `tax-reform`, `ppp`, `other`), `institute` an institute's
+    /// slug. Everyone signed in may search.
+    #[oai(path = "/v1/catalog", method = "get", operation_id = "search_catalog")]
+    async fn catalog(
+        &self,
+        _auth: Auth,
+        /// Words that must all appear in the title or summary.
+        q: Query<Option<String>>,
+        topic: Query<Option<String>>,
+        /// An institute's slug.
+        institute: Query<Option<String>>,
+        #[oai(default)] offset: Query<i64>,
+        /// How many to return, at most 200.
+        #[oai(default = "default_limit")]
+        limit: Query<i64>,
+    ) -> ApiResult<Json<CatalogPage>> {
+        let query = CatalogQuery {
+            text: q.0.unwrap_or_default(),
+            topic: topic.0.unwrap_or_default(),
+            institute: institute.0.unwrap_or_default(),
+        };
+        let (offset, limit) = (offset.0.max(0), limit.0.clamp(1, 200));
+        let (entries, total) = catalog::search(&self.state.db, &query, offset, limit).await?;
+        Ok(Json(CatalogPage { items: entries.into_iter().map(CatalogEntryView::from).collect(), total, offset, limit }))
+    }
+}
+
+fn default_limit() -> i64 {
+    50
+}
+
+/// The institute a new course goes to: the one named (by slug or id), or the caller's only
+/// institute.
+async fn institute_of_new_course(state: &AppState, actor: &Actor, named: Option<&str>) -> Result<String, HttpError> {
+    match named.map(str::trim).filter(|s| !s.is_empty()) {
+        Some(wanted) => {
+            if let Some(org) = organisations::find_by_slug(&state.db, wanted).await? {
+                return Ok(org.id);
+            }
+            let all = organisations::list(&state.db).await?;
+            all.into_iter()
+                .find(|o| o.id == wanted)
+                .map(|o| o.id)
+                .ok_or_else(|| HttpError::not_found(format!("no institute {wanted:?}")))
+        }
+        None => match actor.principal.organisation_ids.as_slice() {
+            [only] => Ok(only.clone()),
+            [] => {
+                Err(HttpError::invalid("institute: you are not a member of any institute; name the course's institute"))
+            }
+            _ => {
+                Err(HttpError::invalid("institute: you belong to several institutes; say which one the course is for"))
+            }
+        },
+    }
+}
+
+/// Refuses learners before any lookup. No learner edits a course or manages learners, so
+/// this answer does not depend on what they named and reveals nothing about it.
+pub fn refuse_learners(actor: &Actor, reason: &str) -> Result<(), HttpError> {
+    if actor.principal.role == Role::Learner {
+        Err(HttpError::forbidden(reason))
+    } else {
+        Ok(())
+    }
+}
+
+/// A course whose settings and outline the actor may change: learners are refused first,
+/// courses they cannot see are "not found", and those they see but do not teach or manage
+/// are refused.
+pub async fn editable_course(state: &AppState, actor: &Actor, id_or_slug: &str) -> Result<Course, HttpError> {
+    refuse_learners(actor, "learners do not edit courses")?;
+    let course = visible_course(state, actor, id_or_slug).await?;
+    if !catalog::may_edit(&state.db, &actor.principal, &course).await? {
+        return Err(HttpError::forbidden(
+            "only this course's instructors, its institute's managers and administrators may change it",
+        ));
+    }
+    Ok(course)
+}
+
+/// A course whose learners (enrolments, roster, matrix) the actor may manage, with the same
+/// order of refusals as [`editable_course`].
+pub async fn managed_course(state: &AppState, actor: &Actor, id_or_slug: &str) -> Result<Course, HttpError> {
+    refuse_learners(actor, "learners do not manage other learners")?;
+    let course = visible_course(state, actor, id_or_slug).await?;
+    if !catalog::may_manage_learners(&state.db, &actor.principal, &course).await? {
+        return Err(HttpError::forbidden(
+            "only this course's instructors, its institute's managers and administrators manage its learners",
+        ));
+    }
+    Ok(course)
 }
 
 /// A course the actor may see; others are "not found", so their existence does not leak.

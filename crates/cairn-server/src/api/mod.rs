@@ -1,8 +1,13 @@
 //! The JSON API under `/api`: one `#[OpenApi]` struct per tag, shared auth and error types.
 
 pub mod accounts;
+pub mod cohorts;
 pub mod courses;
+pub mod enrolments;
 pub mod institutes;
+pub mod outline;
+pub mod progress;
+pub mod reports;
 pub mod tokens;
 pub mod tracking;
 
@@ -31,6 +36,17 @@ pub enum ApiTags {
     Courses,
     /// SCORM tracking: attempts and the commits of the player.
     Tracking,
+    /// Course outlines: modules, lessons, their order and prerequisites (editors).
+    Outline,
+    /// Who takes a course: self-enrolment, manual and bulk enrolment, withdrawal, the
+    /// roster and the lesson × learner matrix.
+    Enrolments,
+    /// Cohorts: named groups of an institute's learners, enrolled in courses together.
+    Cohorts,
+    /// A learner's own courses and progress: lessons viewed and marked done.
+    Learning,
+    /// Reports for staff, as CSV files.
+    Reports,
 }
 
 /// Every API error: `{ "code": "...", "message": "..." }` with the matching status.
@@ -100,6 +116,10 @@ api_error_from!(
     cairn_core::organisations::OrganisationError,
     cairn_core::catalog::CatalogError,
     cairn_core::packages::PackageError,
+    cairn_core::outline::OutlineError,
+    cairn_core::enrolments::EnrolmentError,
+    cairn_core::cohorts::CohortError,
+    cairn_core::progress::ProgressError,
     cairn_core::StoreError
 );
 
@@ -175,8 +195,18 @@ impl Auth {
     }
 }
 
-pub type Apis =
-    (accounts::AccountsApi, tokens::TokensApi, institutes::InstitutesApi, courses::CoursesApi, tracking::TrackingApi);
+pub type Apis = (
+    accounts::AccountsApi,
+    tokens::TokensApi,
+    institutes::InstitutesApi,
+    courses::CoursesApi,
+    tracking::TrackingApi,
+    outline::OutlineApi,
+    enrolments::EnrolmentsApi,
+    cohorts::CohortsApi,
+    progress::ProgressApi,
+    reports::ReportsApi,
+);
 
 /// The OpenAPI service with every tag, served under `/api`.
 pub fn service(state: &Arc<AppState>) -> OpenApiService<Apis, ()> {
@@ -186,6 +216,11 @@ pub fn service(state: &Arc<AppState>) -> OpenApiService<Apis, ()> {
         institutes::InstitutesApi { state: state.clone() },
         courses::CoursesApi { state: state.clone() },
         tracking::TrackingApi { state: state.clone() },
+        outline::OutlineApi { state: state.clone() },
+        enrolments::EnrolmentsApi { state: state.clone() },
+        cohorts::CohortsApi { state: state.clone() },
+        progress::ProgressApi { state: state.clone() },
+        reports::ReportsApi { state: state.clone() },
     );
     OpenApiService::new(apis, "Cairn API", env!("CARGO_PKG_VERSION"))
         .description(

@@ -118,8 +118,12 @@ impl TrackingApi {
             CommitAuth::Launch(LaunchAuth(token)) => Caller::LaunchToken(token),
             CommitAuth::Session(SessionAuth(actor)) | CommitAuth::Token(TokenAuth(actor)) => Caller::Learner(actor),
         };
+        let moves_progress = body.terminate || changes.iter().any(|(element, _)| affects_progress(element));
         match player::commit(&self.state, caller, &id.0, body.seq, changes, body.terminate).await? {
             Committed::Applied { seq } => {
+                if moves_progress {
+                    refresh_progress(&self.state, &id.0).await;
+                }
                 Ok(CommitResponse::Stored(Json(CommitAck { status: "applied".into(), last_seq: seq })))
             }
             Committed::AlreadyApplied { last_seq } => {
@@ -132,6 +136,51 @@ impl TrackingApi {
                 value: refusal.value,
                 scorm_error: refusal.code,
             }))),
+        }
+    }
+}
+
+/// Whether a committed element can change a lesson's status or score, so the learner's
+/// course progress must be recomputed. Other commits (bookmarks, suspend data,
+/// interactions) leave progress alone and stay one write.
+fn affects_progress(element: &str) -> bool {
+    matches!(
+        element,
+        "cmi.completion_status" | "cmi.success_status" | "cmi.core.lesson_status" | "cmi.progress_measure"
+    ) || element.starts_with("cmi.score.")
+        || element.starts_with("cmi.core.score.")
+}
+
+/// Recomputes the course progress of the attempt's learner. The commit is already stored,
+/// so a failure here is logged and healed by the next refresh (every course page and
+/// lesson view refreshes too) rather than failing the commit.
+async fn refresh_progress(state: &AppState, attempt_id: &str) {
+    let result = async {
+        if let Some(attempt) = cairn_core::tracking::find(&state.db, attempt_id).await? {
+            cairn_core::progress::refresh(&state.db, &attempt.course_id, &attempt.user_id).await?;
+        }
+        Ok::<(), HttpError>(())
+    }
+    .await;
+    if let Err(e) = result {
+        tracing::warn!(attempt = attempt_id, error = %e.message, "course progress not refreshed after a commit");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn elements_that_move_progress() {
+        for (element, moves) in [
+            ("cmi.completion_status", true),
+            ("cmi.core.lesson_status", true),
+            ("cmi.score.scaled", true),
+            ("cmi.core.score.raw", true),
+            ("cmi.location", false),
+            ("cmi.suspend_data", false),
+            ("cmi.interactions.0.id", false),
+        ] {
+            assert_eq!(super::affects_progress(element), moves, "{element}");
         }
     }
 }

@@ -1,19 +1,18 @@
-//! Course pages: a course's outline and versions, and the instructor's package upload.
+//! The instructor's package upload page (a new course or a new version of one).
 
 use std::sync::Arc;
 
 use cairn_core::accounts::Role;
-use cairn_core::packages::{self, ImportOutcome};
+use cairn_core::packages::ImportOutcome;
 use cairn_core::{catalog, organisations};
 use poem::http::StatusCode;
 use poem::web::cookie::CookieJar;
-use poem::web::{Data, Field, Multipart, Path, Query};
+use poem::web::{Data, Field, Multipart, Query};
 use poem::{handler, IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use tokio::io::AsyncReadExt;
 
-use super::admin::date;
 use super::{see_other, CurrentUser, PageContext};
 use crate::app::AppState;
 use crate::auth::Actor;
@@ -26,12 +25,7 @@ const MAX_FORM_TEXT: u64 = 1024;
 
 const STAFF: [Role; 3] = [Role::Instructor, Role::Manager, Role::Admin];
 
-#[derive(Deserialize)]
-pub struct CourseQuery {
-    imported: Option<i64>,
-}
-
-fn diagnostic_rows(list: &[DiagnosticView]) -> Vec<Value> {
+pub(super) fn diagnostic_rows(list: &[DiagnosticView]) -> Vec<Value> {
     list.iter()
         .map(|d| {
             let place = match (&d.path, d.line) {
@@ -52,59 +46,7 @@ fn capitalise(s: &str) -> String {
     }
 }
 
-#[handler]
-pub async fn course_page(
-    state: Data<&Arc<AppState>>,
-    jar: &CookieJar,
-    user: CurrentUser,
-    id: Path<String>,
-    query: Query<CourseQuery>,
-) -> Result<Response, HttpError> {
-    let actor = &user.0;
-    let course = crate::api::courses::visible_course(&state, actor, &id).await?;
-    let institute =
-        organisations::of_user(&state.db, &actor.user.id).await?.into_iter().find(|o| o.id == course.organisation_id);
-    let versions = packages::versions(&state.db, &course.id).await?;
-    let current = versions.iter().find(|v| Some(&v.id) == course.current_package_id.as_ref());
-    let items = match current {
-        Some(v) => packages::items(&state.db, &v.id).await?,
-        None => Vec::new(),
-    };
-    let outline: Vec<Value> = items
-        .iter()
-        .filter(|i| i.visible)
-        .map(|i| {
-            json!({
-                "title": i.title, "depth": i.depth, "indent": i.depth * 2,
-                "kind": i.scorm_type.as_deref().map(|t| if t == "sco" { "SCO" } else { "asset" }),
-                "preview": i.launch.as_ref().zip(current).map(|(launch, v)| format!("/content/{}/{}", v.id, launch)),
-            })
-        })
-        .collect();
-    let imported = query.imported.and_then(|n| versions.iter().find(|v| v.version == n));
-    let page = json!({
-        "slug": course.slug, "title": course.title, "status": course.status,
-        "institute": institute.map(|o| o.name),
-        "can_edit": catalog::may_edit(&state.db, &actor.principal, &course).await?,
-        "outline": outline,
-        "versions": versions.iter().map(|v| json!({
-            "version": v.version, "title": v.title, "standard": standard_label(&v.standard, v.edition.as_deref()),
-            "file": v.original_filename, "files": v.file_count, "size": human_bytes(v.content_bytes), "date": date(v.created_at),
-            "current": Some(&v.id) == course.current_package_id.as_ref(),
-            "warning_count": imports::stored_warnings(&v.warnings_json).len(),
-        })).collect::<Vec<_>>(),
-        "imported": imported.map(|v| json!({
-            "version": v.version,
-            "warnings": diagnostic_rows(&imports::stored_warnings(&v.warnings_json)),
-        })),
-    });
-    Ok(PageContext::new(&state, jar, Some(actor), &course.title, "/teach")
-        .page(page)
-        .render(&state, "pages/course")?
-        .into_response())
-}
-
-fn standard_label(standard: &str, edition: Option<&str>) -> String {
+pub(super) fn standard_label(standard: &str, edition: Option<&str>) -> String {
     match (standard, edition) {
         ("scorm12", _) => "SCORM 1.2".into(),
         ("scorm2004", Some(e)) => format!("SCORM 2004 {e} edition"),
@@ -113,7 +55,7 @@ fn standard_label(standard: &str, edition: Option<&str>) -> String {
     }
 }
 
-fn human_bytes(n: i64) -> String {
+pub(super) fn human_bytes(n: i64) -> String {
     match n {
         n if n >= 1 << 30 => format!("{:.1} GB", n as f64 / (1u64 << 30) as f64),
         n if n >= 1 << 20 => format!("{:.1} MB", n as f64 / (1u64 << 20) as f64),
@@ -169,7 +111,7 @@ pub async fn import_page(
 }
 
 /// Reads a short text field, refusing one longer than [`MAX_FORM_TEXT`].
-async fn small_text(field: Field) -> Result<String, HttpError> {
+pub(super) async fn small_text(field: Field) -> Result<String, HttpError> {
     let mut text = String::new();
     field
         .into_async_read()

@@ -24,16 +24,27 @@ pub async fn index(state: Data<&Arc<AppState>>, jar: &CookieJar) -> Result<Respo
     Ok(PageContext::new(&state, jar, None, "Welcome", "/").page(page).render(&state, "pages/home")?.into_response())
 }
 
-/// A learner's landing page: their institutes and (as courses arrive) their learning.
+/// A learner's dashboard: courses in progress with a Resume button, completed courses
+/// with their dates, and their institutes.
 #[handler]
 pub async fn learn(state: Data<&Arc<AppState>>, jar: &CookieJar, user: CurrentUser) -> Result<Response, HttpError> {
     let actor = &user.0;
     let institutes = organisations::of_user(&state.db, &actor.user.id).await?;
-    let courses = cairn_core::catalog::visible_to(&state.db, &actor.principal).await?;
+    let mine = cairn_core::enrolments::of_user(&state.db, &actor.user.id).await?;
+    let now = cairn_core::db::now();
+    let (done, current): (Vec<_>, Vec<_>) = mine.iter().partition(|c| c.completed_at.is_some());
     let page = json!({
         "first_name": actor.user.name.split_whitespace().next().unwrap_or(&actor.user.name),
         "institutes": institutes.iter().map(|o| json!({ "name": o.name })).collect::<Vec<_>>(),
-        "courses": courses.iter().map(|c| json!({ "slug": c.slug, "title": c.title })).collect::<Vec<_>>(),
+        "current": current.iter().filter(|c| c.ends_at.is_none_or(|e| e > now)).map(|c| json!({
+            "slug": c.slug, "title": c.title, "percent": c.progress_percent.clamp(0, 100),
+            "started": c.started_at.is_some(), "waiting": c.starts_at.is_some_and(|s| s > now),
+            "starts_at": c.starts_at.map(super::admin::date), "ends_at": c.ends_at.map(super::admin::date),
+        })).collect::<Vec<_>>(),
+        "completed": done.iter().map(|c| json!({
+            "slug": c.slug, "title": c.title, "completed_at": c.completed_at.map(super::admin::date),
+            "score": c.score.map(|s| format!("{s:.0}%")),
+        })).collect::<Vec<_>>(),
     });
     Ok(PageContext::new(&state, jar, Some(actor), "My learning", "/learn")
         .page(page)

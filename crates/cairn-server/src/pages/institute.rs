@@ -119,3 +119,111 @@ pub async fn add_member(
         Err(e) => Err(e),
     }
 }
+
+/// An institute the actor manages, by slug.
+async fn managed_institute(
+    state: &AppState,
+    actor: &Actor,
+    slug: &str,
+) -> Result<organisations::Organisation, HttpError> {
+    let org =
+        organisations::find_by_slug(&state.db, slug).await?.ok_or_else(|| HttpError::not_found("no such institute"))?;
+    if !policy::may_manage_members(&actor.principal, &org.id) {
+        return Err(HttpError::forbidden("only this institute's managers handle its cohorts"));
+    }
+    Ok(org)
+}
+
+async fn cohorts_context(
+    state: &AppState,
+    jar: &CookieJar,
+    actor: &Actor,
+    org: &organisations::Organisation,
+) -> Result<PageContext, HttpError> {
+    let mut list = Vec::new();
+    for cohort in cairn_core::cohorts::of_organisation(&state.db, &org.id).await? {
+        let members = cairn_core::cohorts::members(&state.db, &cohort.id).await?;
+        list.push(json!({
+            "id": cohort.id, "name": cohort.name, "count": cohort.members,
+            "members": members.iter().map(|m| json!({ "name": m.name, "email": m.email })).collect::<Vec<_>>(),
+        }));
+    }
+    let page = json!({ "slug": org.slug, "name": org.name, "cohorts": list });
+    Ok(PageContext::new(state, jar, Some(actor), &format!("Cohorts of {}", org.name), "/institute").page(page))
+}
+
+#[handler]
+pub async fn cohorts_page(
+    state: Data<&Arc<AppState>>,
+    jar: &CookieJar,
+    user: CurrentUser,
+    slug: Path<String>,
+) -> Result<Response, HttpError> {
+    let actor = &user.0;
+    let org = managed_institute(&state, actor, &slug).await?;
+    Ok(cohorts_context(&state, jar, actor, &org).await?.render(&state, "pages/cohorts")?.into_response())
+}
+
+#[derive(Deserialize)]
+pub struct CohortNameForm {
+    name: String,
+}
+
+#[handler]
+pub async fn create_cohort(
+    state: Data<&Arc<AppState>>,
+    jar: &CookieJar,
+    user: CurrentUser,
+    slug: Path<String>,
+    VerifiedForm(form): VerifiedForm<CohortNameForm>,
+) -> Result<Response, HttpError> {
+    let actor = &user.0;
+    let org = managed_institute(&state, actor, &slug).await?;
+    match cairn_core::cohorts::create(&state.db, &org.id, &form.name).await {
+        Ok(_) => Ok(super::see_other(&format!("/institute/{}/cohorts", org.slug))),
+        Err(e) => {
+            let e = HttpError::from(e);
+            if !e.status.is_client_error() {
+                return Err(e);
+            }
+            let context =
+                cohorts_context(&state, jar, actor, &org).await?.error(format!("Not created: {}.", e.message));
+            Ok((e.status, context.render(&state, "pages/cohorts")?).into_response())
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CohortMemberForm {
+    email: String,
+}
+
+#[handler]
+pub async fn add_cohort_member(
+    state: Data<&Arc<AppState>>,
+    jar: &CookieJar,
+    user: CurrentUser,
+    id: Path<String>,
+    VerifiedForm(form): VerifiedForm<CohortMemberForm>,
+) -> Result<Response, HttpError> {
+    let actor = &user.0;
+    let cohort = cairn_core::cohorts::find(&state.db, &id).await?;
+    let org = organisations::list(&state.db)
+        .await?
+        .into_iter()
+        .find(|o| o.id == cohort.organisation_id)
+        .ok_or_else(|| HttpError::not_found("no such cohort"))?;
+    let org = managed_institute(&state, actor, &org.slug).await?;
+    match accounts::find_by_email(&state.db, &form.email).await? {
+        Some(member) => {
+            cairn_core::cohorts::add_member(&state.db, &cohort.id, &member.id).await?;
+            Ok(super::see_other(&format!("/institute/{}/cohorts", org.slug)))
+        }
+        None => {
+            let context = cohorts_context(&state, jar, actor, &org)
+                .await?
+                .error(format!("No account uses {}. Add the person to the institute first.", form.email.trim()));
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, context.render(&state, "pages/cohorts")?).into_response())
+        }
+    }
+}

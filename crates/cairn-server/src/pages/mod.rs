@@ -4,9 +4,14 @@
 mod account;
 mod admin;
 mod auth;
+mod authoring;
+mod catalog;
 mod courses;
 mod home;
 mod institute;
+mod invite;
+mod lessons;
+mod people;
 mod play;
 
 use std::sync::Arc;
@@ -33,7 +38,36 @@ pub fn routes() -> Route {
         .at("/learn", get(home::learn))
         .at("/teach", get(home::teach))
         .at("/teach/import", get(courses::import_page).post(courses::import))
-        .at("/courses/:id", get(courses::course_page))
+        .at("/teach/new", get(authoring::new_course_page).post(authoring::create_course))
+        .at("/catalog", get(catalog::catalog_page))
+        .at("/courses/:id", get(catalog::course_page))
+        .at("/courses/:id/enrol", post(catalog::self_enrol))
+        .at("/courses/:id/resume", get(catalog::resume))
+        .at("/courses/:id/lessons/:lesson", get(lessons::lesson_page))
+        .at("/courses/:id/lessons/:lesson/done", post(lessons::mark_done))
+        .at("/courses/:id/lessons/:lesson/visit", get(lessons::visit_link))
+        .at("/courses/:id/edit", get(authoring::editor))
+        .at("/courses/:id/settings", post(authoring::save_settings))
+        .at("/courses/:id/modules", post(authoring::add_module))
+        .at("/courses/:id/images", post(authoring::upload_image))
+        .at("/media/courses/:id/:file", get(authoring::serve_media))
+        .at("/modules/:id/rename", post(authoring::rename_module))
+        .at("/modules/:id/move", post(authoring::move_module))
+        .at("/modules/:id/delete", post(authoring::delete_module))
+        .at("/modules/:id/lessons", post(authoring::add_lesson))
+        .at("/lessons/:id/edit", get(authoring::lesson_editor).post(authoring::save_lesson))
+        .at("/lessons/:id/move", post(authoring::move_lesson))
+        .at("/lessons/:id/delete", post(authoring::delete_lesson))
+        .at("/courses/:id/enrolments", get(people::enrolments_page).post(people::enrol_one))
+        .at("/courses/:id/enrolments/bulk", post(people::bulk_enrol))
+        .at("/courses/:id/cohort-enrolments", post(people::enrol_cohort))
+        .at("/courses/:id/withdraw", post(people::withdraw))
+        .at("/courses/:id/roster", get(people::roster_page))
+        .at("/courses/:id/matrix", get(people::matrix_page))
+        .at("/courses/:id/learners/:user", get(people::learner_page))
+        .at("/institute/:slug/cohorts", get(institute::cohorts_page).post(institute::create_cohort))
+        .at("/cohorts/:id/members", post(institute::add_cohort_member))
+        .at("/invite/:token", get(invite::invite_form).post(invite::accept))
         .at("/courses/:id/play", get(play::play))
         .at("/courses/:id/learners", get(play::learners))
         .at("/attempts/:id", get(play::attempt_page))
@@ -155,6 +189,7 @@ fn navigation(role: Role, current: &str) -> Vec<Value> {
         Role::Instructor => items.push(("/teach", "Teaching")),
         Role::Learner => items.push(("/learn", "My learning")),
     }
+    items.push(("/catalog", "Catalog"));
     items.push(("/account", "Account"));
     items.into_iter().map(|(href, label)| json!({ "href": href, "label": label, "current": href == current })).collect()
 }
@@ -191,7 +226,7 @@ pub fn error_page(state: &AppState, err: poem::Error) -> Response {
 }
 
 /// Percent-encodes a path for use in a query string.
-fn percent_encode(s: &str) -> String {
+pub(crate) fn percent_encode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => (b as char).to_string(),

@@ -46,12 +46,20 @@ pub async fn play(
     query: Query<PlayQuery>,
 ) -> Result<Response, HttpError> {
     let actor = &user.0;
-    let course = crate::api::courses::visible_course(&state, actor, &id).await?;
+    // Taking a course needs an open enrolment (or editing rights, which is the preview).
+    let course = super::catalog::takeable_course(&state, actor, &id).await?;
     let launch = player::open(&state, actor, course, query.item.as_deref()).await?;
     let attempts = tracking::of_learner(&state.db, &actor.user.id, &launch.course.id).await?;
     let progress = tracking::rollup(&launch.outline, &attempts);
+    // Locks are worked out again after the launch, which may itself have changed a status
+    // (viewing an asset completes it). The page is rendered afresh for every item, so the
+    // outline never needs re-evaluating in the browser.
+    let locks = player::locks(&state, &launch.outline_package_id, &attempts).await?;
     let launchable: Vec<_> = launch.outline.iter().filter(|i| i.launch.is_some()).collect();
     let position = launchable.iter().position(|i| i.identifier == launch.item.identifier);
+    // Previous and Continue follow the outline even to an item that is locked now: the
+    // learner usually opens the next item once they have finished this one, which unlocks
+    // it, and the server checks again when the link is followed.
     let previous = position.and_then(|p| p.checked_sub(1)).and_then(|p| launchable.get(p));
     let next = position.and_then(|p| launchable.get(p + 1));
     let outline: Vec<_> = launch
@@ -60,9 +68,14 @@ pub async fn play(
         .filter(|i| i.visible)
         .map(|i| {
             let (class, label) = status_label(ItemStatus::of(tracking::latest_for(&attempts, &i.identifier)));
+            let current = i.identifier == launch.item.identifier;
+            let locked = locks
+                .get(&i.identifier)
+                .filter(|_| i.launch.is_some() && !current)
+                .map(|waiting_for| player::locked_hint(waiting_for, &launch.outline));
             json!({
                 "identifier": i.identifier, "title": i.title, "indent": i.depth * 2, "launchable": i.launch.is_some(),
-                "current": i.identifier == launch.item.identifier, "status_class": class, "status": label,
+                "current": current, "status_class": class, "status": label, "locked": locked,
             })
         })
         .collect();
@@ -86,10 +99,11 @@ pub async fn play(
         "progress": progress.percent, "done": progress.done, "total": progress.total,
     });
     let title = format!("{} · {}", launch.item.title, launch.course.title);
-    Ok(PageContext::new(&state, jar, Some(actor), &title, "/learn")
-        .page(page)
-        .render(&state, "pages/player")?
-        .into_response())
+    let mut context = PageContext::new(&state, jar, Some(actor), &title, "/learn").page(page);
+    if let Some(notice) = launch.notice {
+        context = context.notice(notice);
+    }
+    Ok(context.render(&state, "pages/player")?.into_response())
 }
 
 /// Staff who may follow a course's learners: its editors (instructors, managers, admins).

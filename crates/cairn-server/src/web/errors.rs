@@ -193,6 +193,68 @@ impl From<cairn_core::tracking::TrackingError> for HttpError {
     }
 }
 
+impl From<cairn_core::outline::OutlineError> for HttpError {
+    fn from(e: cairn_core::outline::OutlineError) -> Self {
+        use cairn_core::outline::OutlineError;
+        match e {
+            OutlineError::Invalid(i) => HttpError::invalid(i.to_string()),
+            OutlineError::NotFound => HttpError::not_found(e.to_string()),
+            OutlineError::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<cairn_core::enrolments::EnrolmentError> for HttpError {
+    fn from(e: cairn_core::enrolments::EnrolmentError) -> Self {
+        use cairn_core::enrolments::EnrolmentError;
+        match e {
+            EnrolmentError::Invalid(i) => HttpError::invalid(i.to_string()),
+            EnrolmentError::Closed | EnrolmentError::NotPublished => {
+                HttpError::new(StatusCode::FORBIDDEN, "enrolment_closed", e.to_string())
+            }
+            EnrolmentError::WrongKey => HttpError::new(StatusCode::FORBIDDEN, "wrong_enrolment_key", e.to_string()),
+            EnrolmentError::NotFound => HttpError::not_found(e.to_string()),
+            EnrolmentError::Catalog(c) => c.into(),
+            EnrolmentError::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<cairn_core::cohorts::CohortError> for HttpError {
+    fn from(e: cairn_core::cohorts::CohortError) -> Self {
+        use cairn_core::cohorts::CohortError;
+        match e {
+            CohortError::Invalid(i) => HttpError::invalid(i.to_string()),
+            CohortError::Taken(_) => HttpError::conflict(e.to_string()),
+            CohortError::NotFound => HttpError::not_found(e.to_string()),
+            CohortError::Enrolment(inner) => inner.into(),
+            CohortError::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<cairn_core::progress::ProgressError> for HttpError {
+    fn from(e: cairn_core::progress::ProgressError) -> Self {
+        use cairn_core::progress::ProgressError;
+        match e {
+            ProgressError::Outline(o) => o.into(),
+            ProgressError::Tracking(t) => t.into(),
+            ProgressError::Package(p) => p.into(),
+            ProgressError::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<cairn_core::reports::ReportError> for HttpError {
+    fn from(e: cairn_core::reports::ReportError) -> Self {
+        use cairn_core::reports::ReportError;
+        match e {
+            ReportError::Store(s) => s.into(),
+            ReportError::Csv(_) => HttpError::internal(&e),
+        }
+    }
+}
+
 impl From<StoreError> for HttpError {
     fn from(e: StoreError) -> Self {
         if e.is_unavailable() {

@@ -65,14 +65,29 @@ pub struct BodyLimits {
 /// Paths that take package uploads, with their own (larger) limit.
 pub const UPLOAD_PATHS: [&str; 2] = ["/api/v1/packages", "/teach/import"];
 
+/// Largest body of a small file upload (a bulk-enrolment CSV or a course image): the
+/// file limits of those forms (2 MiB each) plus room for the form around them.
+pub const SMALL_FILE_BODY_BYTES: u64 = 3 * 1024 * 1024;
+
+/// Whether a path takes a small file upload; their handlers enforce the exact file limits.
+fn is_small_file_upload(path: &str) -> bool {
+    path.starts_with("/courses/") && (path.ends_with("/enrolments/bulk") || path.ends_with("/images"))
+        || path.starts_with("/api/v1/courses/") && path.ends_with("/enrolments/bulk")
+}
+
 /// Refuses bodies over the limit with 413 before a handler reads them: by the declared
 /// `Content-Length`, and for chunked bodies by reading at most `limit + 1` bytes. Uploads
 /// must declare their length (browsers and curl do), so a large upload is refused before
 /// a byte is stored, and is never buffered in memory.
 pub async fn limit_body<E: Endpoint>(next: E, mut req: Request, limits: BodyLimits) -> poem::Result<E::Output> {
     let is_upload = UPLOAD_PATHS.contains(&req.original_uri().path());
-    let (limit, setting) =
-        if is_upload { (limits.upload, "CAIRN_MAX_PACKAGE_BYTES") } else { (limits.default, "CAIRN_MAX_BODY_BYTES") };
+    let (limit, setting) = if is_upload {
+        (limits.upload, "CAIRN_MAX_PACKAGE_BYTES")
+    } else if is_small_file_upload(req.original_uri().path()) {
+        (limits.default.max(SMALL_FILE_BODY_BYTES), "CAIRN_MAX_BODY_BYTES, at least 3 MiB for CSV files and images")
+    } else {
+        (limits.default, "CAIRN_MAX_BODY_BYTES")
+    };
     let too_large = || {
         HttpError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
