@@ -90,6 +90,15 @@ async fn a_course_is_authored_taken_completed_and_followed() {
         let bad = [("status", "public"), ("title", "x"), ("enrolment_mode", "open")];
         assert_eq!(teacher.post_form(&format!("/courses/{slug}/settings"), &bad).await.status(), 422);
 
+        // A second instructor of the institute joins; strangers and learners cannot.
+        app.user("colleague@example.org", Role::Instructor, Some(&org)).await;
+        let path = format!("/courses/{slug}/instructors");
+        assert_eq!(teacher.post_form(&path, &[("email", "learner@example.org")]).await.status(), 422);
+        assert_eq!(teacher.post_form(&path, &[("email", "stranger@example.org")]).await.status(), 422);
+        assert_eq!(teacher.post_form(&path, &[("email", "colleague@example.org")]).await.status(), 303);
+        let colleague = app.signed_in("colleague@example.org").await;
+        assert_eq!(colleague.get(&format!("/courses/{slug}/edit")).await.status(), 200, "a co-instructor edits");
+
         // Who may edit: not learners, not instructors of another institute.
         let learner = app.signed_in("learner@example.org").await;
         let stranger = app.signed_in("stranger@example.org").await;
@@ -217,5 +226,101 @@ async fn bulk_enrolment_previews_refuses_with_line_numbers_and_invites() {
         assert_eq!(r.status(), 303);
         let roster = manager.get("/courses/second-course/roster").await.text().await.unwrap();
         assert_eq!(roster.matches("data-learner=").count(), 2, "{roster}");
+    }
+}
+
+#[tokio::test]
+async fn every_course_page_answers_each_role_as_it_should() {
+    for app in TestApp::all("learning_pages").await {
+        let org = app.institute("ipa").await;
+        let other = app.institute("other").await;
+        app.user("admin@example.org", Role::Admin, None).await;
+        app.user("manager@example.org", Role::Manager, Some(&org)).await;
+        app.user("teacher@example.org", Role::Instructor, Some(&org)).await;
+        app.user("enrolled@example.org", Role::Learner, Some(&org)).await;
+        app.user("learner@example.org", Role::Learner, Some(&org)).await;
+        app.user("stranger@example.org", Role::Instructor, Some(&other)).await;
+        app.user("foreign-manager@example.org", Role::Manager, Some(&other)).await;
+        let teacher = app.signed_in("teacher@example.org").await;
+        teacher.post_form("/teach/new", &[("title", "Decentralisation"), ("institute", "ipa")]).await;
+        let slug = "decentralisation";
+        teacher.post_form(&format!("/courses/{slug}/modules"), &[("title", "One")]).await;
+        let editor = teacher.get(&format!("/courses/{slug}/edit")).await.text().await.unwrap();
+        let module = attribute_after(&editor, "editor-module", "data-module");
+        let r = teacher
+            .post_form(&format!("/modules/{module}/lessons"), &[("kind", "page"), ("title", "Read"), ("body", "Text")])
+            .await;
+        assert_eq!(r.status(), 303);
+        let editor = teacher.get(&format!("/courses/{slug}/edit")).await.text().await.unwrap();
+        let lesson =
+            editor.split("editor-row\" data-lesson=\"").nth(1).and_then(|s| s.split('"').next()).unwrap().to_string();
+        let settings = [
+            ("title", "Decentralisation"),
+            ("status", "published"),
+            ("enrolment_mode", "closed"),
+            ("summary", ""),
+            ("topic", "decentralisation"),
+        ];
+        assert_eq!(teacher.post_form(&format!("/courses/{slug}/settings"), &settings).await.status(), 303);
+        app.enrol(slug, "enrolled@example.org").await;
+        let enrolled_id =
+            cairn_core::accounts::find_by_email(&app.state.db, "enrolled@example.org").await.unwrap().unwrap().id;
+
+        // (path, admin, manager, teacher, enrolled learner, other learner, stranger instructor, foreign manager)
+        let staff = [200, 200, 200, 403, 403, 403, 403];
+        let everyone = [200; 7];
+        let cases: Vec<(String, [u16; 7])> = vec![
+            ("/catalog".into(), everyone),
+            (format!("/courses/{slug}"), everyone),
+            (format!("/courses/{slug}/edit"), staff),
+            (format!("/courses/{slug}/roster"), staff),
+            (format!("/courses/{slug}/matrix"), staff),
+            (format!("/courses/{slug}/enrolments"), staff),
+            (format!("/courses/{slug}/learners/{enrolled_id}"), staff),
+            (format!("/lessons/{lesson}/edit"), staff),
+            (format!("/courses/{slug}/lessons/{lesson}"), [200, 200, 200, 200, 403, 403, 403]),
+            ("/institute/ipa/cohorts".into(), [200, 200, 403, 403, 403, 403, 403]),
+            ("/teach/new".into(), [200, 200, 200, 403, 403, 200, 200]),
+        ];
+        let people = [
+            "admin@example.org",
+            "manager@example.org",
+            "teacher@example.org",
+            "enrolled@example.org",
+            "learner@example.org",
+            "stranger@example.org",
+            "foreign-manager@example.org",
+        ];
+        let mut clients = Vec::new();
+        for email in people {
+            clients.push(app.signed_in(email).await);
+        }
+        let anonymous = app.client();
+        for (path, expected) in &cases {
+            assert_eq!(anonymous.get(path).await.status(), 303, "[{}] anonymous {path}", app.label);
+            for ((email, client), status) in people.iter().zip(&clients).zip(expected) {
+                assert_eq!(client.get(path).await.status().as_u16(), *status, "[{}] {email} GET {path}", app.label);
+            }
+        }
+        // Writes are refused to the same people, and change nothing.
+        let writes: Vec<(String, Vec<(&str, &str)>)> = vec![
+            (format!("/courses/{slug}/settings"), settings.to_vec()),
+            (format!("/courses/{slug}/modules"), vec![("title", "Injected")]),
+            (format!("/courses/{slug}/enrolments"), vec![("email", "learner@example.org")]),
+            (format!("/courses/{slug}/withdraw"), vec![("user_id", &enrolled_id)]),
+            (format!("/modules/{module}/lessons"), vec![("kind", "page"), ("title", "Injected"), ("body", "x")]),
+            (format!("/lessons/{lesson}/delete"), vec![]),
+        ];
+        for (path, fields) in &writes {
+            for who in [4, 5, 6] {
+                let status = clients[who].post_form(path, fields).await.status().as_u16();
+                assert_eq!(status, 403, "[{}] {} POST {path}", app.label, people[who]);
+            }
+        }
+        let editor = teacher.get(&format!("/courses/{slug}/edit")).await.text().await.unwrap();
+        assert!(!editor.contains("Injected") && editor.contains("Read"), "nothing changed");
+        let course = cairn_core::catalog::get(&app.state.db, slug).await.unwrap();
+        let still = cairn_core::enrolments::find(&app.state.db, &course.id, &enrolled_id).await.unwrap().unwrap();
+        assert_eq!(still.state, "active", "a refused withdrawal withdrew nobody");
     }
 }

@@ -359,6 +359,27 @@ pub async fn add_instructor(db: &Db, course_id: &str, user_id: &str) -> Result<(
     Ok(())
 }
 
+/// Removes an instructor from a course. The last one cannot be removed, so that a course
+/// always has someone who teaches it (its institute's managers can still edit it).
+pub async fn remove_instructor(db: &Db, course_id: &str, user_id: &str) -> Result<(), CatalogError> {
+    let teaching = instructors(db, course_id).await?;
+    if !teaching.iter().any(|i| i.user_id == user_id) {
+        return Err(CatalogError::NotFound(format!("instructor {user_id}")));
+    }
+    if teaching.len() == 1 {
+        return Err(InvalidInput::new("instructor", "a course keeps at least one instructor; add another first").into());
+    }
+    on_db!(db, |pool| {
+        sqlx::query("DELETE FROM course_instructors WHERE course_id = $1 AND user_id = $2")
+            .bind(course_id)
+            .bind(user_id)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected())
+    })?;
+    Ok(())
+}
+
 /// What a catalog search asks for; empty fields do not filter.
 #[derive(Debug, Clone, Default)]
 pub struct CatalogQuery {

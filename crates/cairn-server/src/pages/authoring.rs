@@ -156,6 +156,7 @@ async fn editor_context(
         })
         .collect();
     let media = list_media(state, &course.id);
+    let instructors = catalog::instructors(&state.db, &course.id).await?;
     let page = json!({
         "id": course.id, "slug": course.slug, "title": course.title,
         "settings": {
@@ -169,6 +170,8 @@ async fn editor_context(
         "modules": modules,
         "items": launchable,
         "has_package": course.current_package_id.is_some(),
+        "instructors": instructors.iter().map(|i| json!({ "id": i.user_id, "name": i.name, "email": i.email })).collect::<Vec<_>>(),
+        "several_instructors": instructors.len() > 1,
         "media": media.iter().map(|f| json!({ "url": format!("/media/courses/{}/{f}", course.id), "name": f })).collect::<Vec<_>>(),
     });
     Ok(PageContext::new(state, jar, Some(actor), &format!("Edit {}", course.title), "/teach").page(page))
@@ -479,6 +482,54 @@ pub async fn delete_lesson(
     let course = course_of_lesson(&state, &user.0, &id).await?;
     outline::delete_lesson(&state.db, &id).await?;
     Ok(back_to_editor(&course))
+}
+
+#[derive(Deserialize)]
+pub struct InstructorForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    remove: String,
+}
+
+/// Adds an instructor (an instructor or manager of the course's institute) by e-mail, or
+/// removes one (`remove` = their id).
+#[handler]
+pub async fn change_instructors(
+    state: Data<&Arc<AppState>>,
+    jar: &CookieJar,
+    user: CurrentUser,
+    id: Path<String>,
+    VerifiedForm(form): VerifiedForm<InstructorForm>,
+) -> Result<Response, HttpError> {
+    let actor = &user.0;
+    let course = editable(&state, actor, &id).await?;
+    let result = async {
+        if !form.remove.is_empty() {
+            catalog::remove_instructor(&state.db, &course.id, &form.remove).await?;
+            return Ok(());
+        }
+        let person = cairn_core::accounts::find_by_email(&state.db, &form.email).await?;
+        let member = match &person {
+            Some(p) => cairn_core::accounts::organisation_ids(&state.db, &p.id).await?.contains(&course.organisation_id),
+            None => false,
+        };
+        match person {
+            Some(p) if member && matches!(p.role, Role::Instructor | Role::Manager) => {
+                catalog::add_instructor(&state.db, &course.id, &p.id).await?;
+                Ok(())
+            }
+            _ => Err(HttpError::invalid(format!(
+                "{} is not an instructor or manager of this course's institute",
+                form.email.trim()
+            ))),
+        }
+    }
+    .await;
+    match result {
+        Ok(()) => Ok(back_to_editor(&course)),
+        Err(e) => refused(&state, jar, actor, &course, e).await,
+    }
 }
 
 /// Where a course's images live: `<data_dir>/media/courses/<course id>/`.

@@ -50,6 +50,7 @@ pub fn routes() -> Route {
         .at("/courses/:id/settings", post(authoring::save_settings))
         .at("/courses/:id/modules", post(authoring::add_module))
         .at("/courses/:id/images", post(authoring::upload_image))
+        .at("/courses/:id/instructors", post(authoring::change_instructors))
         .at("/media/courses/:id/:file", get(authoring::serve_media))
         .at("/modules/:id/rename", post(authoring::rename_module))
         .at("/modules/:id/move", post(authoring::move_module))
