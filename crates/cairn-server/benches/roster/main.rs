@@ -22,7 +22,7 @@
 //! - `CAIRN_BENCH_WARMUP`: unmeasured roster requests before them (default 40)
 //! - `CAIRN_BENCH_CONCURRENCY`: roster requests in flight (default 4)
 //! - `CAIRN_BENCH_ROSTER_COURSES`: courses the roster mix visits (default 10)
-//! - `CAIRN_BENCH_REPS`: timed downloads of the report per way (default 3)
+//! - `CAIRN_BENCH_REPS`: timed downloads of the report per way, interleaved (default 5)
 //! - `CAIRN_BENCH_FRESH=1`: make the data again even when the kept one has the same shape
 //! - `CAIRN_BENCH_DIR`: work folder (default `target/bench-roster/`); the data folder is
 //!   kept there between runs, since making it is most of a run's time
@@ -80,7 +80,7 @@ impl Settings {
             warmup: var("CAIRN_BENCH_WARMUP", 40usize),
             concurrency: var("CAIRN_BENCH_CONCURRENCY", 4usize).max(1),
             roster_courses: var("CAIRN_BENCH_ROSTER_COURSES", 10u32).clamp(1, shape.courses),
-            reps: var("CAIRN_BENCH_REPS", 3usize).max(1),
+            reps: var("CAIRN_BENCH_REPS", 5usize).max(1),
             fresh: var("CAIRN_BENCH_FRESH", 0u8) == 1,
             dir: dir.canonicalize().unwrap_or(dir),
         }
@@ -210,20 +210,33 @@ async fn run(s: Settings) -> Result<(), String> {
     let mut sqlite_seconds = Vec::new();
     let mut library = ReportResult { way: "library", runs: Vec::new(), note: None };
     let mut http = ReportResult { way: "HTTP", runs: Vec::new(), note: None };
+    let cpu = |c: Cores| {
+        format!(
+            "CPU cores: server {:.2}, bench {:.2}, sqlite3 {:.2}, other {:.2}",
+            c.server, c.bench, c.children, c.other
+        )
+    };
     for rep in 1..=s.reps {
+        let before = cpu_snap(server.pid());
         let secs = report::sqlite3(&db_path, &sql)?;
+        let used = cores(before, cpu_snap(server.pid()));
         say(format!(
-            "  {rep}: sqlite3 -csv  {expected_rows} rows in {secs:.2} s: {:.0} rows/s",
-            expected_rows as f64 / secs
+            "  {rep}: sqlite3 -csv  {expected_rows} rows in {secs:.2} s: {:.0} rows/s; {}",
+            expected_rows as f64 / secs,
+            cpu(used)
         ));
         sqlite_seconds.push(secs);
+        let before = cpu_snap(server.pid());
         let lib = report::library(&db).await?;
-        say(format!("  {rep}: library       {}", download_line(&lib)));
+        let used = cores(before, cpu_snap(server.pid()));
+        say(format!("  {rep}: library       {}; {}", download_line(&lib), cpu(used)));
         library.runs.push(lib);
         if http.note.is_none() {
+            let before = cpu_snap(server.pid());
             match report::http(&admin, server.pid()).await {
                 Ok(Some(d)) => {
-                    say(format!("  {rep}: HTTP          {}", download_line(&d)));
+                    let used = cores(before, cpu_snap(server.pid()));
+                    say(format!("  {rep}: HTTP          {}; {}", download_line(&d), cpu(used)));
                     http.runs.push(d);
                 }
                 Ok(None) => http.note = Some(format!("{} answered 404 (not there yet)", report::REPORT_API)),
@@ -366,7 +379,7 @@ fn mib(kib: u64) -> f64 {
 
 fn download_line(d: &report::Download) -> String {
     format!(
-        "{} rows, {:.0} MB in {:.2} s: {:.0} rows/s (first row after {:.2} s); RSS {:.1} MiB before, \
+        "{} rows, {:.0} MB in {:.2} s: {:.0} rows/s (first row after {:.2} s); private memory (RssAnon) {:.1} MiB before, \
          {:.1} MiB highest of {} samples while streaming, VmHWM {:.1} MiB",
         d.rows,
         d.bytes as f64 / 1e6,
@@ -434,27 +447,30 @@ fn summary(
     }
     let base_secs = median(sqlite_seconds.to_vec());
     let base_rate = expected_rows as f64 / base_secs.max(1e-9);
+    let best_base = sqlite_seconds.iter().copied().fold(f64::INFINITY, f64::min);
     say(format!(
         "\nCompletion report of all {expected_rows} rows, median of {} \
          (goal: ≥ {:.0} % of sqlite3's rows/s, flat memory):\n",
         s.reps,
         GOAL_RATE_SHARE * 100.0
     ));
-    say("| way | rows | CSV size | time (median) | rows/s | share of sqlite3 | goal | RSS before \
-         | highest RSS while streaming | growth | growth ÷ CSV size |");
-    say("|---|---|---|---|---|---|---|---|---|---|---|");
+    say("| way | rows | CSV size | time (median) | rows/s | share of sqlite3 | goal | best ÷ best | private memory \
+         before | highest while streaming | growth | growth ÷ CSV size |");
+    say("|---|---|---|---|---|---|---|---|---|---|---|---|");
     say(format!(
-        "| sqlite3 -csv | {expected_rows} | – | {base_secs:.2} s | {base_rate:.0} | 100 % | – | – | – | – | – |"
+        "| sqlite3 -csv | {expected_rows} | – | {base_secs:.2} s | {base_rate:.0} | 100 % | – | – | – | – | – | – |"
     ));
     for r in cairn {
         if let Some(note) = &r.note {
             if r.runs.is_empty() {
-                say(format!("| {} | skipped: {note} ||||||||||", r.way));
+                say(format!("| {} | skipped: {note} |||||||||||", r.way));
                 continue;
             }
         }
         let Some(d) = r.runs.get(r.runs.len() / 2).copied() else { continue };
         let secs = median(r.runs.iter().map(|d| d.seconds).collect());
+        let best = r.runs.iter().map(|d| d.seconds).fold(f64::INFINITY, f64::min);
+        let best_share = (d.rows as f64 / best.max(1e-9)) / (expected_rows as f64 / best_base.max(1e-9));
         let rate = d.rows as f64 / secs.max(1e-9);
         let share = rate / base_rate.max(1e-9);
         let peak = r.runs.iter().map(|d| d.rss_peak_kib).max().unwrap_or(0);
@@ -462,13 +478,14 @@ fn summary(
         let growth = peak.saturating_sub(before);
         let rows_ok = if d.rows == expected_rows { "" } else { " (row count differs!)" };
         say(format!(
-            "| {} | {}{rows_ok} | {:.0} MB | {secs:.2} s | {rate:.0} | {:.0} % | {} | {:.1} MiB \
+            "| {} | {}{rows_ok} | {:.0} MB | {secs:.2} s | {rate:.0} | {:.0} % | {} | {:.0} % | {:.1} MiB \
              | {:.1} MiB | {:.1} MiB | {:.1} % |",
             r.way,
             d.rows,
             d.bytes as f64 / 1e6,
             share * 100.0,
             if share >= GOAL_RATE_SHARE { "met" } else { "missed" },
+            best_share * 100.0,
             mib(before),
             mib(peak),
             mib(growth),

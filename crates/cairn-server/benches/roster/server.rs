@@ -119,23 +119,28 @@ impl Admin {
     }
 }
 
-/// Resident memory of a process in KiB: (VmRSS now, VmHWM: the peak since it started).
+/// Memory of a process in KiB: (RssAnon now, VmHWM: the peak resident set since it
+/// started). RssAnon is the process's private memory (heap, stacks): what a report held in
+/// memory would grow. The resident set as a whole also counts the pages of the database
+/// file that SQLite reads through its memory map; those belong to the kernel's page cache,
+/// are shared and reclaimable, and grow with any read of the file, so VmRSS alone would
+/// blame the report for the operating system's caching.
 pub fn memory(pid: &str) -> Option<(u64, u64)> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let field = |name: &str| -> Option<u64> {
         status.lines().find_map(|l| l.strip_prefix(name))?.split_whitespace().next()?.parse().ok()
     };
-    Some((field("VmRSS:")?, field("VmHWM:")?))
+    Some((field("RssAnon:")?, field("VmHWM:")?))
 }
 
-/// Reads a process's VmRSS every `every` on a thread of its own until stopped, so the figure
+/// Reads a process's private memory (RssAnon) every `every` on a thread of its own until stopped, so the figure
 /// does not depend on how busy the async runtime is.
 pub struct RssSampler {
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<(u64, u64, usize)>>,
 }
 
-/// What a sampler saw: the highest VmRSS sampled and the process's VmHWM at the end (KiB).
+/// What a sampler saw: the highest RssAnon sampled and the process's VmHWM at the end (KiB).
 pub struct RssSeen {
     pub peak_rss_kib: u64,
     pub hwm_kib: u64,
@@ -176,26 +181,29 @@ impl RssSampler {
 pub struct CpuSnap {
     server: u64,
     bench: u64,
+    children: u64,
     busy: u64,
     at: Instant,
 }
 
-/// Cores used over an interval: by the server, by this process and by everything else
-/// (other builds on a shared machine).
+/// Cores used over an interval: by the server, by this process, by the children it waited
+/// for (`sqlite3`) and by everything else (other builds on a shared machine).
 #[derive(Clone, Copy, Default)]
 pub struct Cores {
     pub server: f64,
     pub bench: f64,
+    pub children: f64,
     pub other: f64,
 }
 
-fn ticks(pid: &str) -> u64 {
-    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { return 0 };
-    let Some(close) = stat.rfind(')') else { return 0 };
+/// (own CPU time, CPU time of the children it has waited for) of a process, in ticks.
+fn ticks(pid: &str) -> (u64, u64) {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { return (0, 0) };
+    let Some(close) = stat.rfind(')') else { return (0, 0) };
     let fields: Vec<&str> = stat[close + 1..].split_whitespace().collect();
-    // After the command name, utime and stime are the 12th and 13th fields.
+    // After the command name: utime, stime, cutime and cstime are the 12th to 15th fields.
     let field = |i: usize| fields.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
-    field(11) + field(12)
+    (field(11) + field(12), field(13) + field(14))
 }
 
 fn machine_busy() -> u64 {
@@ -208,15 +216,16 @@ fn machine_busy() -> u64 {
 }
 
 pub fn cpu_snap(server_pid: u32) -> CpuSnap {
-    let server = if server_pid == 0 { 0 } else { ticks(&server_pid.to_string()) };
-    CpuSnap { server, bench: ticks("self"), busy: machine_busy(), at: Instant::now() }
+    let server = if server_pid == 0 { 0 } else { ticks(&server_pid.to_string()).0 };
+    let (bench, children) = ticks("self");
+    CpuSnap { server, bench, children, busy: machine_busy(), at: Instant::now() }
 }
 
 pub fn cores(a: CpuSnap, b: CpuSnap) -> Cores {
     let secs = (b.at - a.at).as_secs_f64().max(1e-3);
     let d = |x: u64, y: u64| y.saturating_sub(x) as f64 / 100.0 / secs;
-    let (server, bench) = (d(a.server, b.server), d(a.bench, b.bench));
-    Cores { server, bench, other: (d(a.busy, b.busy) - server - bench).max(0.0) }
+    let (server, bench, children) = (d(a.server, b.server), d(a.bench, b.bench), d(a.children, b.children));
+    Cores { server, bench, children, other: (d(a.busy, b.busy) - server - bench - children).max(0.0) }
 }
 
 /// Cores, CPU model and load average, for the report.
