@@ -1,7 +1,8 @@
 //! In headless Chromium: real SCORM content in the real player. The Golf run-time sample
 //! finds the API, bookmarks as the learner pages through, suspends on exit and resumes
 //! at its bookmark on the next launch; the data reaches the server through the player's
-//! commits.
+//! commits. A SCORM 2004 SCO that asks to continue (adl.nav.request) before it terminates
+//! is followed by the next item without a click.
 
 use std::time::{Duration, Instant};
 
@@ -97,8 +98,19 @@ async fn import_fixture(
     slug: &str,
 ) -> String {
     let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/scorm").join(file);
+    import_archive(app, org, std::fs::File::open(&fixture).expect("a shared fixture"), file, slug).await
+}
+
+/// Imports the package zip `archive` (named `file`) into a new course `slug` of `org`.
+async fn import_archive(
+    app: &TestApp,
+    org: &cairn_core::organisations::Organisation,
+    archive: std::fs::File,
+    file: &str,
+    slug: &str,
+) -> String {
     let request = ImportRequest {
-        archive: std::fs::File::open(&fixture).expect("a shared fixture"),
+        archive,
         original_filename: file.into(),
         target: CourseTarget::New { organisation_id: org.id.clone(), title: None, slug: Some(slug.into()) },
         imported_by: None,
@@ -378,5 +390,97 @@ async fn golf_12_bookmarks_suspends_and_resumes_in_the_player() {
         item_attempt(&app, &learner.id, &course, "item_1", |a| a.location.as_deref() == Some("3") && !a.session_open)
             .await;
     assert_eq!(resumed.id, suspended.id, "SCORM 1.2 keeps the attempt");
+    b.client.clone().close().await.unwrap();
+}
+
+/// A SCORM 2004 package of two SCOs, written here. The first one reports in `cmi.location`
+/// what the player says about Continue and Previous, completes, asks to continue and
+/// terminates as soon as it has loaded; the second reports the same and commits.
+fn two_sco_package() -> std::fs::File {
+    use std::io::Write as _;
+    let manifest = r#"<?xml version="1.0" encoding="UTF-8"?>
+<manifest identifier="cairn-nav-request-test" version="1"
+    xmlns="http://www.imsglobal.org/xsd/imscp_v1p1"
+    xmlns:adlcp="http://www.adlnet.org/xsd/adlcp_v1p3">
+  <metadata><schema>ADL SCORM</schema><schemaversion>2004 4th Edition</schemaversion></metadata>
+  <organizations default="org">
+    <organization identifier="org">
+      <title>Navigation requests</title>
+      <item identifier="first" identifierref="r-first"><title>First</title></item>
+      <item identifier="second" identifierref="r-second"><title>Second</title></item>
+    </organization>
+  </organizations>
+  <resources>
+    <resource identifier="r-first" type="webcontent" adlcp:scormType="sco" href="first.html">
+      <file href="first.html"/>
+    </resource>
+    <resource identifier="r-second" type="webcontent" adlcp:scormType="sco" href="second.html">
+      <file href="second.html"/>
+    </resource>
+  </resources>
+</manifest>
+"#;
+    let page = |title: &str, finish: &str| {
+        format!(
+            "<!DOCTYPE html><html><head><title>{title}</title><script>\n\
+             window.addEventListener('load', function () {{\n\
+               var api = window.parent.API_1484_11;\n\
+               api.Initialize('');\n\
+               api.SetValue('cmi.location', 'continue=' + api.GetValue('adl.nav.request_valid.continue') +\n\
+                 ',previous=' + api.GetValue('adl.nav.request_valid.previous'));\n\
+               {finish}\n\
+             }});\n\
+             </script></head><body><h1>{title}</h1></body></html>\n"
+        )
+    };
+    let first = page(
+        "First",
+        "api.SetValue('cmi.completion_status', 'completed'); api.SetValue('cmi.exit', 'normal');\n\
+         api.SetValue('adl.nav.request', 'continue'); api.Terminate('');",
+    );
+    let second = page("Second", "api.Commit('');");
+    let mut zip = zip::ZipWriter::new(tempfile::tempfile().unwrap());
+    let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    for (name, text) in
+        [("imsmanifest.xml", manifest), ("first.html", first.as_str()), ("second.html", second.as_str())]
+    {
+        zip.start_file(name, options).unwrap();
+        zip.write_all(text.as_bytes()).unwrap();
+    }
+    zip.finish().unwrap()
+}
+
+#[tokio::test]
+async fn a_2004_sco_that_asks_to_continue_is_followed_by_the_next_item() {
+    if !browser::enabled("browser_player") {
+        return;
+    }
+    let app = TestApp::start(TestDb::sqlite().await, "sqlite", |_| {}).await;
+    let org = app.institute("ipa").await;
+    let learner = app.user("learner@example.org", Role::Learner, Some(&org)).await;
+    let course = import_archive(&app, &org, two_sco_package(), "nav.zip", "nav").await;
+    let b = Browser::start().await;
+    sign_in(&b, &app, "learner@example.org").await;
+
+    // Nobody clicks: the first SCO terminates with a continue request on load.
+    b.client.goto(&app.url("/courses/nav/play?item=first")).await.unwrap();
+    b.client
+        .wait()
+        .at_most(Duration::from_secs(15))
+        .for_element(Locator::Css("iframe.player-frame[data-item-frame='second']"))
+        .await
+        .expect("the player went on to the second item by itself");
+    // The second page was rendered after the terminating commit had been stored: its outline
+    // already shows the first item completed.
+    b.client
+        .find(Locator::Css("li.status-completed a[data-item='first']"))
+        .await
+        .expect("the first item is completed in the outline of the second item's page");
+    let first = item_attempt(&app, &learner.id, &course, "first", |a| !a.session_open).await;
+    assert_eq!(first.completion, "completed");
+    assert_eq!(first.location.as_deref(), Some("continue=true,previous=false"), "request_valid from the outline");
+    assert!(first.state_json.contains("\"adl.nav.request\":\"continue\""), "{}", first.state_json);
+    let second = item_attempt(&app, &learner.id, &course, "second", |a| a.location.is_some()).await;
+    assert_eq!(second.location.as_deref(), Some("continue=false,previous=true"));
     b.client.clone().close().await.unwrap();
 }

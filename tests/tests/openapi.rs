@@ -65,6 +65,7 @@ async fn the_spec_is_valid_openapi_3_with_every_operation() {
         "move_lesson",
         "move_module",
         "record_lesson_visit",
+        "record_view_without_api",
         "remove_cohort_member",
         "reorder_lessons",
         "revoke_token",

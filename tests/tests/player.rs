@@ -1,5 +1,6 @@
 //! The player over HTTP: launching, committing (validated, idempotent), resuming, new
-//! attempts, assets, progress, and the instructor's view with reset.
+//! attempts, assets, progress, SCOs that never call the API (the no-API rule), and the
+//! instructor's view with reset.
 
 use cairn_core::accounts::Role;
 use cairn_core::tracking;
@@ -286,5 +287,101 @@ async fn the_launch_token_delivers_commits_without_a_login_session() {
         assert_eq!(r.status(), 401, "the launch token grants nothing else");
         let attempt = tracking::find(&app.state.db, config["attempt_id"].as_str().unwrap()).await.unwrap().unwrap();
         assert_eq!(attempt.location.as_deref(), Some("p4"));
+    }
+}
+
+/// Posts the player's report that a SCO was shown without the API, with the launch token
+/// only (as the page does while it goes away), and returns the status and the body.
+async fn viewed(app: &TestApp, config: &Value) -> (u16, Value) {
+    let r = reqwest::Client::new()
+        .post(app.url(config["viewed_url"].as_str().expect("the player gets the viewed address")))
+        .header("x-cairn-launch", config["launch_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), json(r).await)
+}
+
+#[tokio::test]
+async fn a_sco_that_never_calls_the_api_completes_when_left_and_others_are_untouched() {
+    for app in TestApp::all("player").await {
+        let org = app.institute("ipa").await;
+        app.user("teacher@example.org", Role::Instructor, Some(&org)).await;
+        let learner_account = app.user("learner@example.org", Role::Learner, Some(&org)).await;
+        let teacher = app.signed_in("teacher@example.org").await;
+        // Four plain HTML pages marked as SCOs; module 2 requires module 1.
+        let slug = import(&app, &teacher, "valid/scorm12_synthetic_PrerequisitesTest_SCORM12.zip", "Prereq").await;
+        app.enrol(&slug, "learner@example.org").await;
+        let learner = app.signed_in("learner@example.org").await;
+        let course = cairn_core::catalog::get(&app.state.db, &slug).await.unwrap();
+
+        let (_, first) = launch(&learner, &format!("/courses/{slug}/play?item=module1")).await;
+        assert_eq!(first["launch"]["request_valid_continue"], true, "[{}] module 2 follows", app.label);
+        assert_eq!(first["launch"]["request_valid_previous"], false, "nothing comes before module 1");
+        assert_eq!(first["nav"]["continue"], format!("/courses/{slug}/play?item=module2"));
+        let (page, _) = launch(&learner, &format!("/courses/{slug}/play?item=module2")).await;
+        assert!(page.contains("data-item-frame=\"module1\""), "module 2 is locked until module 1 is done");
+
+        // The learner leaves module 1, whose page never called LMSInitialize.
+        let (_, first) = launch(&learner, &format!("/courses/{slug}/play?item=module1")).await;
+        assert_eq!(viewed(&app, &first).await, (200, json!({ "status": "completed" })), "[{}]", app.label);
+        let id = first["attempt_id"].as_str().unwrap();
+        let attempt = tracking::find(&app.state.db, id).await.unwrap().unwrap();
+        assert_eq!((attempt.completion.as_str(), attempt.last_seq), ("completed", 0));
+        // The imported course is one lesson (the whole package): started now, not yet done.
+        let enrolment =
+            cairn_core::enrolments::find(&app.state.db, &course.id, &learner_account.id).await.unwrap().unwrap();
+        assert_eq!(enrolment.status, "in_progress", "[{}] course progress was refreshed", app.label);
+        assert_eq!(viewed(&app, &first).await, (200, json!({ "status": "ignored" })), "a repeat changes nothing");
+        let (page, second) = launch(&learner, &format!("/courses/{slug}/play?item=module2")).await;
+        assert!(page.contains("data-item-frame=\"module2\""), "[{}] module 2 opens now", app.label);
+
+        // Coming back to module 1 keeps it completed (SCORM 1.2 keeps the attempt).
+        let (_, again) = launch(&learner, &format!("/courses/{slug}/play?item=module1")).await;
+        assert_eq!(again["attempt_id"], first["attempt_id"]);
+        assert_eq!(tracking::find(&app.state.db, id).await.unwrap().unwrap().completion, "completed");
+        assert_eq!(viewed(&app, &again).await.1["status"], "ignored");
+
+        // A SCO that committed something is never touched.
+        assert_eq!(
+            commit(&learner, &second, 1, json!({ "cmi.core.lesson_location": "p1" }), false).await.status(),
+            200
+        );
+        assert_eq!(viewed(&app, &second).await, (200, json!({ "status": "ignored" })), "[{}]", app.label);
+        let attempt = tracking::find(&app.state.db, second["attempt_id"].as_str().unwrap()).await.unwrap().unwrap();
+        assert_eq!(attempt.completion, "not attempted");
+
+        // Another attempt's address with this token, or no credentials, finds nothing.
+        let (_, third) = launch(&learner, &format!("/courses/{slug}/play?item=module3")).await;
+        let crossed = json!({ "viewed_url": third["viewed_url"], "launch_token": first["launch_token"] });
+        assert_eq!(viewed(&app, &crossed).await.0, 404);
+        let bare = reqwest::Client::new().post(app.url(third["viewed_url"].as_str().unwrap())).send().await.unwrap();
+        assert_eq!(bare.status(), 401);
+        let attempt = tracking::find(&app.state.db, third["attempt_id"].as_str().unwrap()).await.unwrap().unwrap();
+        assert_ne!(attempt.completion, "completed");
+
+        // SCORM 2004: a fresh attempt's completion is "unknown" (evaluated from no data); the
+        // rule applies the same, and the next launch starts a new attempt as after any end.
+        let golf = import(
+            &app,
+            &teacher,
+            "valid/scorm2004_golf_ContentPackagingSingleSCO_SCORM20042ndEdition_CAM13.zip",
+            "Golf single SCO",
+        )
+        .await;
+        app.enrol(&golf, "learner@example.org").await;
+        let (_, golf_launch) = launch(&learner, &format!("/courses/{golf}/play")).await;
+        assert_eq!(golf_launch["version"], "2004");
+        assert_eq!(golf_launch["launch"]["request_valid_continue"], false, "a single item has no next one");
+        assert_eq!(viewed(&app, &golf_launch).await.1["status"], "completed", "[{}]", app.label);
+        let golf_course = cairn_core::catalog::get(&app.state.db, &golf).await.unwrap();
+        let enrolment =
+            cairn_core::enrolments::find(&app.state.db, &golf_course.id, &learner_account.id).await.unwrap().unwrap();
+        assert_eq!((enrolment.status.as_str(), enrolment.progress_percent), ("completed", 100), "[{}]", app.label);
+        let (_, relaunched) = launch(&learner, &format!("/courses/{golf}/play")).await;
+        assert_ne!(relaunched["attempt_id"], golf_launch["attempt_id"]);
+        let viewed_attempt =
+            tracking::find(&app.state.db, golf_launch["attempt_id"].as_str().unwrap()).await.unwrap().unwrap();
+        assert_eq!(viewed_attempt.completion, "completed", "the viewed attempt stays completed");
     }
 }

@@ -265,6 +265,27 @@ pub async fn complete_viewed(db: &Db, attempt_id: &str) -> Result<(), TrackingEr
     Ok(())
 }
 
+/// Completes an attempt the SCO never touched (no commit, no status, session open) and
+/// closes its session, in one conditional statement so that a commit arriving at the same
+/// moment wins. Returns whether it was completed.
+pub async fn complete_untouched(db: &Db, attempt_id: &str) -> Result<bool, TrackingError> {
+    let now = db::now();
+    let done = on_db!(db, |pool| {
+        sqlx::query(
+            "UPDATE attempts SET completion = 'completed', session_open = FALSE, updated_at = $1, \
+             finished_at = COALESCE(finished_at, $1) \
+             WHERE id = $2 AND last_seq = 0 AND completion IN ('not attempted', 'unknown') AND success = 'unknown' \
+             AND session_open AND voided_at IS NULL",
+        )
+        .bind(now)
+        .bind(attempt_id)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected())
+    })?;
+    Ok(done == 1)
+}
+
 /// Resets an attempt: it stays in the database (nothing is ever silently lost) but no
 /// longer counts, and the next launch starts a new attempt.
 pub async fn void(db: &Db, attempt_id: &str) -> Result<(), TrackingError> {

@@ -67,6 +67,8 @@ fn launch(v: Option<&Value>) -> LaunchData {
             .map(|o| o.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned())).collect())
             .unwrap_or_else(BTreeMap::new),
         strict: get("strict").and_then(Value::as_bool).unwrap_or(false),
+        request_valid_continue: get("request_valid_continue").and_then(Value::as_bool),
+        request_valid_previous: get("request_valid_previous").and_then(Value::as_bool),
     }
 }
 

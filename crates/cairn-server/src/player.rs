@@ -30,6 +30,10 @@ pub struct Launch {
     pub launch: LaunchData,
     /// Why another item than the one asked for was opened (its prerequisites are not met).
     pub notice: Option<String>,
+    /// The launchable items before and after this one in the outline: where Previous and
+    /// Continue lead (even to an item that is locked now; the server checks on arrival).
+    pub previous: Option<PackageItem>,
+    pub next: Option<PackageItem>,
 }
 
 /// Items of an outline the learner may not open yet, each with the items it waits on.
@@ -141,15 +145,25 @@ fn summary(outcome: &Outcome, keep_total: Option<&Attempt>) -> Summary {
 /// untouched "not attempted" becomes completed) apply only when the SCO really finishes, so
 /// its status is taken as the SCO left it; SCORM 2004 status is evaluated the same way
 /// during and at the end of a session.
+///
+/// In 1.2 a status the LMS decided when an earlier session ended (LMSFinish's rule, or the
+/// no-API rule of [`record_view_without_api`]) is not in the data the SCO set, so while the
+/// data names no status the stored one stands: relaunching a finished item must not turn it
+/// back into "not attempted".
 fn unfinished_summary(
     version: ScormVersion,
     outcome: &Outcome,
     data: &BTreeMap<String, String>,
-    keep_total: Option<&Attempt>,
+    attempt: &Attempt,
+    keep_total: bool,
 ) -> Summary {
-    let mut summary = summary(outcome, keep_total);
+    let mut summary = summary(outcome, keep_total.then_some(attempt));
     if version == ScormVersion::Scorm12 {
-        let status = data.get("cmi.core.lesson_status").map_or("not attempted", String::as_str);
+        let Some(status) = data.get("cmi.core.lesson_status").map(String::as_str) else {
+            summary.completion = attempt.completion.clone();
+            summary.success = attempt.success.clone();
+            return summary;
+        };
         summary.completion = match status {
             "passed" | "completed" | "failed" => "completed",
             "browsed" => "browsed",
@@ -195,6 +209,9 @@ async fn launch_data(
         total_time: attempt.total_time.clone(),
         suspended: data,
         strict: false,
+        // Set by `open` from the outline; commits never read them (they are read-only).
+        request_valid_continue: None,
+        request_valid_previous: None,
     })
 }
 
@@ -204,6 +221,7 @@ async fn launch_data(
 /// package version it started on); one that ended normally → in SCORM 2004 a new attempt,
 /// in 1.2 the same one. A session the browser never terminated (closed tab, crash) is
 /// closed here first, so its time counts once and its data is kept; its attempt resumes.
+/// A SCO completed by the no-API rule ended normally too: it was shown and left.
 pub async fn open(state: &AppState, actor: &Actor, course: Course, item_id: Option<&str>) -> Result<Launch, HttpError> {
     let current =
         course.current_package_id.clone().ok_or_else(|| HttpError::not_found("this course has no content yet"))?;
@@ -256,6 +274,10 @@ pub async fn open(state: &AppState, actor: &Actor, course: Course, item_id: Opti
     .clone();
     let version = version_of(&version_row.standard);
     let is_asset = item.scorm_type.as_deref() == Some("asset");
+    let launchable: Vec<&PackageItem> = outline.iter().filter(|i| i.launch.is_some()).collect();
+    let position = launchable.iter().position(|i| i.identifier == item.identifier);
+    let previous = position.and_then(|p| p.checked_sub(1)).and_then(|p| launchable.get(p)).map(|i| (*i).clone());
+    let next = position.and_then(|p| launchable.get(p + 1)).map(|i| (*i).clone());
 
     let mut attempt = match tracking::latest(&state.db, &actor.user.id, &course.id, &item.identifier).await? {
         Some(previous) => previous,
@@ -263,13 +285,16 @@ pub async fn open(state: &AppState, actor: &Actor, course: Course, item_id: Opti
     };
     let mut data = parse_state(&attempt.state_json)?;
     let mut entry = if attempt.last_seq == 0 { Entry::AbInitio } else { Entry::Resume };
+    // Only a viewed asset or the no-API rule finish an attempt without a commit; for a SCO
+    // it is the latter, and its still open session holds nothing to close.
+    let viewed_without_api = !is_asset && attempt.last_seq == 0 && attempt.finished_at.is_some();
 
-    if attempt.session_open && !is_asset {
+    if attempt.session_open && !is_asset && !viewed_without_api {
         // The last session never terminated: count its time once and keep its data.
         let launch = launch_data(state, &actor.user, &attempt, entry, data.clone()).await?;
         let outcome = runtime::finish(version, &launch, &data);
         data.retain(|k, _| !SESSION_ONLY.contains(&k.as_str()));
-        let closed = Summary { suspended: true, ..unfinished_summary(version, &outcome, &data, None) };
+        let closed = Summary { suspended: true, ..unfinished_summary(version, &outcome, &data, &attempt, false) };
         tracking::open_session(&state.db, &attempt.id, &json(&data)?, &closed).await?;
         attempt =
             tracking::find(&state.db, &attempt.id).await?.ok_or_else(|| HttpError::not_found("attempt vanished"))?;
@@ -287,18 +312,32 @@ pub async fn open(state: &AppState, actor: &Actor, course: Course, item_id: Opti
         data.retain(|k, _| !SESSION_ONLY.contains(&k.as_str()));
     }
 
-    let launch = launch_data(state, &actor.user, &attempt, entry, data.clone()).await?;
+    let mut launch = launch_data(state, &actor.user, &attempt, entry, data.clone()).await?;
     if is_asset {
         tracking::complete_viewed(&state.db, &attempt.id).await?;
     } else {
         let outcome = runtime::finish(version, &launch, &data);
-        let summary = unfinished_summary(version, &outcome, &data, Some(&attempt));
+        let summary = unfinished_summary(version, &outcome, &data, &attempt, true);
         tracking::open_session(&state.db, &attempt.id, &json(&data)?, &summary).await?;
     }
+    launch.request_valid_continue = Some(next.is_some());
+    launch.request_valid_previous = Some(previous.is_some());
     let attempt =
         tracking::find(&state.db, &attempt.id).await?.ok_or_else(|| HttpError::not_found("attempt vanished"))?;
     let package_id = attempt.package_id.clone();
-    Ok(Launch { course, attempt, item, package_id, outline, outline_package_id: current, version, launch, notice })
+    Ok(Launch {
+        course,
+        attempt,
+        item,
+        package_id,
+        outline,
+        outline_package_id: current,
+        version,
+        launch,
+        notice,
+        previous,
+        next,
+    })
 }
 
 async fn new_attempt(
@@ -340,6 +379,16 @@ pub enum Committed {
     Refused(runtime::Refusal),
 }
 
+/// The attempt `attempt_id` if `caller` may write to it; 404 otherwise, so that nothing tells
+/// whether another learner's attempt exists.
+async fn callers_attempt(state: &AppState, caller: &Caller<'_>, attempt_id: &str) -> Result<Attempt, HttpError> {
+    let allowed = |a: &Attempt| match caller {
+        Caller::Learner(actor) => a.user_id == actor.user.id,
+        Caller::LaunchToken(token) => a.launch_token_matches(token),
+    };
+    tracking::find(&state.db, attempt_id).await?.filter(allowed).ok_or_else(|| HttpError::not_found("no such attempt"))
+}
+
 /// Validates and stores one commit of an attempt. The batch is replayed, in the order the
 /// SCO set its values, through the same rules as the browser's; a refused batch changes
 /// nothing.
@@ -351,14 +400,7 @@ pub async fn commit(
     changes: Vec<(String, String)>,
     terminate: bool,
 ) -> Result<Committed, HttpError> {
-    let allowed = |a: &Attempt| match caller {
-        Caller::Learner(actor) => a.user_id == actor.user.id,
-        Caller::LaunchToken(token) => a.launch_token_matches(token),
-    };
-    let attempt = tracking::find(&state.db, attempt_id)
-        .await?
-        .filter(allowed)
-        .ok_or_else(|| HttpError::not_found("no such attempt"))?;
+    let attempt = callers_attempt(state, &caller, attempt_id).await?;
     let learner = accounts::find_by_id(&state.db, &attempt.user_id)
         .await?
         .ok_or_else(|| HttpError::not_found("no such attempt"))?;
@@ -385,11 +427,48 @@ pub async fn commit(
         let measured = attempt.session_started_at.map(|at| (cairn_core::db::now() - at).as_seconds_f64().max(0.0));
         summary(&runtime::finish_measured(version, &launch, &next, measured), None)
     } else {
-        unfinished_summary(version, &runtime::finish(version, &launch, &next), &next, Some(&attempt))
+        unfinished_summary(version, &runtime::finish(version, &launch, &next), &next, &attempt, true)
     };
     match tracking::record_commit(&state.db, &attempt.id, seq, &json(&next)?, &summary, terminate).await? {
         CommitResult::Applied => Ok(Committed::Applied { seq }),
         CommitResult::AlreadyApplied { last_seq } => Ok(Committed::AlreadyApplied { last_seq }),
+    }
+}
+
+/// What became of a report that a SCO was shown without calling the API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Viewed {
+    Completed,
+    Ignored,
+}
+
+/// The no-API rule. Some packages mark plain HTML pages as SCOs; such a page never calls
+/// Initialize, so without this its item would stay "not attempted" for ever and lock every
+/// item whose prerequisites name it. The player reports, when the learner leaves, that the
+/// content loaded but the session never started, and the attempt is completed as viewed,
+/// as an asset is at its launch.
+///
+/// Only an attempt the SCO never wrote to qualifies: no commit applied (`last_seq == 0`),
+/// the status a launch without data gives ("not attempted" in 1.2; "unknown" in 2004, whose
+/// completion is evaluated from the data), and its session open. Anything else is ignored
+/// and left as it is, so a SCO that did initialise and commit is never touched.
+pub async fn record_view_without_api(
+    state: &AppState,
+    caller: Caller<'_>,
+    attempt_id: &str,
+) -> Result<Viewed, HttpError> {
+    let attempt = callers_attempt(state, &caller, attempt_id).await?;
+    let untouched = attempt.last_seq == 0
+        && matches!(attempt.completion.as_str(), "not attempted" | "unknown")
+        && attempt.success == "unknown";
+    if !untouched || !attempt.session_open || attempt.voided_at.is_some() {
+        return Ok(Viewed::Ignored);
+    }
+    // The conditional update decides: a commit that landed since the read above wins.
+    if tracking::complete_untouched(&state.db, &attempt.id).await? {
+        Ok(Viewed::Completed)
+    } else {
+        Ok(Viewed::Ignored)
     }
 }
 
@@ -402,7 +481,8 @@ pub fn launch_json(version: ScormVersion, launch: &LaunchData) -> serde_json::Va
         "time_limit_action": launch.time_limit_action, "completion_threshold": launch.completion_threshold,
         "scaled_passing_score": launch.scaled_passing_score, "objective_ids": launch.objective_ids,
         "total_time": launch.total_time, "suspended": launch.suspended, "strict": launch.strict,
-        "version": version_label(version),
+        "request_valid_continue": launch.request_valid_continue,
+        "request_valid_previous": launch.request_valid_previous, "version": version_label(version),
     })
 }
 

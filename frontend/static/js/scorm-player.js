@@ -3,8 +3,12 @@
 //
 // The page includes scorm-runtime.js, then this file, in <head>, before the content frame,
 // with its configuration in <script type="application/json" id="cairn-launch">:
-//   { version, launch, attempt_id, commit_url, csrf_token, autosave_seconds (30), seq (0) }
+//   { version, launch, attempt_id, commit_url, csrf_token, launch_token, autosave_seconds (30),
+//     seq (0), viewed_url, nav: { continue, previous, leave, choice, items } }
 // `seq` is the last sequence number the server has applied for this attempt (0 when none).
+// `nav` says where the page's Continue and Previous links lead (null when nowhere), the
+// course page (`leave`), the address a launchable item's identifier is appended to
+// (`choice`) and those identifiers (`items`).
 //
 // Delivery. Every commit becomes a queue item { seq, elements, terminate } where `seq`
 // grows by one per item. The queue lives in localStorage under cairn.queue.<attempt_id>,
@@ -25,6 +29,17 @@
 //
 // Server contract: a seq at or below the last applied one is ignored (so retries and the
 // merged keepalive request may race safely); gaps in seq are normal.
+//
+// Navigation requests (SCORM 2004). A SCO may set adl.nav.request before it terminates, to
+// ask the LMS to go on by itself (scorm.md §4, #8: a player that ignores it leaves the learner
+// in front of an ended SCO). After a successful Terminate the player acts on it, once the
+// terminating commit is delivered: see navigationTarget() for where each request leads.
+//
+// SCOs that never call the API. Some packages mark plain pages as SCOs; they never call
+// Initialize, so the server would see nothing and the item would stay "not attempted" for
+// ever (locking every item that requires it). When the learner leaves such a page after it
+// loaded, the player POSTs viewed_url, and the server completes the attempt as viewed if no
+// commit ever touched it (docs/ARCHITECTURE.md, "Tracking storage").
 "use strict";
 
 (function (root) {
@@ -195,9 +210,37 @@
     };
   }
 
+  // Where a SCORM 2004 navigation request leads, as an address, or null to stay on the page.
+  // `nav` is the configuration's nav object. The targets are the page's own: Continue and
+  // Previous go where its links go, and every request that ends the learner's visit (exit,
+  // exitAll, abandon, abandonAll, suspendAll; the attempt's suspension is the server's part)
+  // goes back to the course page. Continue after the last item also goes there, as the end
+  // of the course; Previous before the first one stays, as the sequencing rules refuse it.
+  // A choice or jump goes to the item it names, if it is a launchable item of the outline;
+  // anything else, and _none_, stays.
+  function navigationTarget(request, nav) {
+    if (!nav || typeof request !== "string") return null;
+    switch (request) {
+      case "continue":
+        return nav.continue || nav.leave || null;
+      case "previous":
+        return nav.previous || null;
+      case "exit":
+      case "exitAll":
+      case "abandon":
+      case "abandonAll":
+      case "suspendAll":
+        return nav.leave || null;
+    }
+    var m = /^\{target=([^}]*)\}(?:choice|jump)$/.exec(request);
+    if (m && nav.choice && (nav.items || []).indexOf(m[1]) >= 0) return nav.choice + encodeURIComponent(m[1]);
+    return null;
+  }
+
   // Wires a session to a delivery. `env` supplies the browser pieces so that tests can
   // run this in Node: { fetch, storage, setTimeout, clearTimeout, on(target, event, fn),
-  // visibility() }.
+  // visibility(), terminated(request) }. `terminated` is called, after the Terminate call
+  // has returned, with the SCO's navigation request ("_none_" when it made none).
   function createPlayer(config, env, runtime) {
     var delivery = createDelivery({
       fetch: env.fetch, storage: env.storage, setTimeout: env.setTimeout, clearTimeout: env.clearTimeout,
@@ -216,9 +259,19 @@
       onCommit: function (dirty) {
         return delivery.enqueue(dirty, false);
       },
-      onTerminate: function () {
+      onTerminate: function (data) {
         stopTimer();
-        return delivery.enqueue(session.dirty(), true);
+        var durable = delivery.enqueue(session.dirty(), true);
+        // The request is acted on only once Terminate has returned "true" to the SCO: a
+        // failed Terminate leaves the session running, and the SCO's own code is still on
+        // the stack now, inside the frame that navigating would remove.
+        if (durable && env.terminated) {
+          var request = (data && data["adl.nav.request"]) || "_none_";
+          env.setTimeout(function () {
+            env.terminated(request);
+          }, 0);
+        }
+        return durable;
       },
     });
 
@@ -241,9 +294,34 @@
     }
     timer = env.setTimeout(tick, seconds * 1000);
 
+    // The no-API rule: reported at most once per page, and only for content that was
+    // shown (contentLoaded) in a session the SCO never started. Resolves whether the server
+    // answered; a keepalive request survives the page going away.
+    var shown = false;
+    var viewed = null;
+    function reportViewed() {
+      if (viewed) return viewed;
+      if (!shown || !config.viewed_url || session.state() !== "new") return Promise.resolve(false);
+      var headers = { "X-CSRF-Token": config.csrf_token || "" };
+      if (config.launch_token) headers["X-Cairn-Launch"] = config.launch_token;
+      try {
+        viewed = env.fetch(config.viewed_url, {
+          method: "POST", headers: headers, credentials: "same-origin", keepalive: true,
+        }).then(function (res) {
+          return res.ok;
+        }, function () {
+          return false;
+        });
+      } catch (e) {
+        viewed = Promise.resolve(false);
+      }
+      return viewed;
+    }
+
     function leaving() {
       saveDirty();
       delivery.sendFinal();
+      reportViewed();
     }
     if (env.on) {
       env.on("window", "pagehide", leaving);
@@ -254,18 +332,32 @@
     }
     delivery.online(); // replay what an earlier page left behind
 
+    function flush() {
+      saveDirty();
+      return delivery.flush();
+    }
+
     return {
       session: session,
-      flush: function () {
-        saveDirty();
-        return delivery.flush();
-      },
+      flush: flush,
       pending: delivery.pending,
+      // The content frame has shown the item's page (the no-API rule needs it).
+      contentLoaded: function () {
+        shown = true;
+      },
+      // Everything leaving the item owes the server: the queued data, and the report of a
+      // SCO that never started. Resolves, once both were answered, with flush()'s result.
+      depart: function () {
+        return Promise.all([flush(), reportViewed()]).then(function (results) {
+          return results[0];
+        });
+      },
     };
   }
 
   // Leaving for another page of the course (an item of the outline, Previous, Continue, the
-  // course page) unloads the content first, waits for the delivery, and only then navigates.
+  // course page) unloads the content first, waits for the delivery (player.depart()), and
+  // only then navigates.
   // Many SCORM 1.2 SCOs call LMSFinish only from their unload handler, and a browser asks
   // for the next page before it unloads the current one, so without this the server would
   // judge the next item's prerequisites, and the progress it shows, before this SCO's final
@@ -283,7 +375,37 @@
     }
     env.unloadContent();
     env.setTimeout(go, LEAVE_WAIT_MS);
-    player.flush().then(go, go);
+    player.depart().then(go, go);
+  }
+
+  // Whether the content frame shows the item's page: a document of the frame's own origin
+  // that is not about:blank and did not come with an error status (Cairn's 404 page, say).
+  // A document the player cannot read was loaded from elsewhere and counts as shown.
+  function frameShowsContent(frame) {
+    try {
+      var w = frame.contentWindow;
+      if (!w || w.location.href === "about:blank") return false;
+      var timing = w.performance && w.performance.getEntriesByType;
+      var entry = timing ? w.performance.getEntriesByType("navigation")[0] : null;
+      var status = entry && entry.responseStatus;
+      return !status || (status >= 200 && status < 300);
+    } catch (e) {
+      return true;
+    }
+  }
+
+  // Following a SCO's navigation request. The SCO has terminated, so its data is already
+  // queued and its unload handlers can add nothing: the content stays in view while the
+  // delivery is awaited (player.depart(), as in leaveTo), and the player navigates only once
+  // the server has the data, with no time limit. When the delivery fails (the server is
+  // unreachable), moving on would strand the learner on a page that cannot load while the
+  // data waits here; the player stays, keeps retrying in the background, and the page's own
+  // links remain the way on (a click meanwhile takes over). `env`: { navigate(href), stay() }.
+  function followRequest(player, env, href) {
+    player.depart().then(function (delivered) {
+      if (delivered) env.navigate(href);
+      else env.stay();
+    }, env.stay);
   }
 
   // In the browser: read the configuration and install the API object right away.
@@ -298,6 +420,41 @@
     } catch (e) {
       storage = null; // blocked by the browser's settings
     }
+
+    // One departure per page. A SCO that terminates while the learner is already leaving
+    // does not redirect them; a click while a SCO's request waits for its delivery wins.
+    var leaving = false;
+    var following = false;
+    function follow(request) {
+      var href = navigationTarget(request, config.nav);
+      if (leaving || following || !href) return;
+      following = true;
+      followRequest(player, {
+        navigate: function (to) {
+          if (leaving) return;
+          leaving = true;
+          win.location.assign(to);
+        },
+        stay: function () {
+          following = false;
+        },
+      }, href);
+    }
+    function leave(href) {
+      if (leaving || !href) return;
+      leaving = true;
+      leaveTo(player, {
+        setTimeout: win.setTimeout.bind(win),
+        navigate: function (to) {
+          win.location.assign(to);
+        },
+        unloadContent: function () {
+          var frame = doc.querySelector("iframe[data-item-frame]");
+          if (frame && frame.parentNode) frame.parentNode.removeChild(frame);
+        },
+      }, href);
+    }
+
     var player = createPlayer(config, {
       fetch: win.fetch.bind(win),
       storage: storage,
@@ -309,34 +466,34 @@
       visibility: function () {
         return doc.visibilityState;
       },
+      terminated: follow,
     }, win.CairnScorm);
     if (config.version === "1.2") win.API = player.session.api();
     else win.API_1484_11 = player.session.api();
     win.CairnPlayer = player;
 
+    // This script runs before the content frame exists; a frame's load event does not
+    // bubble, but the document sees it while capturing.
+    doc.addEventListener("load", function (event) {
+      var frame = event.target;
+      if (frame && frame.matches && frame.matches("iframe[data-item-frame]") && frameShowsContent(frame)) {
+        player.contentLoaded();
+      }
+    }, true);
+
     // Plain left clicks only: a click meant to open a new tab leaves this page alone.
-    var leaving = false;
     doc.addEventListener("click", function (event) {
       if (leaving || event.defaultPrevented || event.button !== 0) return;
       if (event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
       var link = event.target && event.target.closest ? event.target.closest("a[data-item], a[data-nav]") : null;
       if (!link || !link.href) return;
       event.preventDefault();
-      leaving = true;
-      leaveTo(player, {
-        setTimeout: win.setTimeout.bind(win),
-        navigate: function (href) {
-          win.location.assign(href);
-        },
-        unloadContent: function () {
-          var frame = doc.querySelector("iframe[data-item-frame]");
-          if (frame && frame.parentNode) frame.parentNode.removeChild(frame);
-        },
-      }, link.href);
+      leave(link.href);
     });
   }
 
-  var exported = { createDelivery: createDelivery, createPlayer: createPlayer, leaveTo: leaveTo };
+  var exported = { createDelivery: createDelivery, createPlayer: createPlayer, leaveTo: leaveTo,
+    navigationTarget: navigationTarget, followRequest: followRequest };
   if (typeof module !== "undefined" && module.exports) module.exports = exported;
   else boot(root);
 })(typeof window !== "undefined" ? window : this);

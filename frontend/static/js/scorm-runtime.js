@@ -529,8 +529,8 @@
       ["cmi.time_limit_action", "ro", null, LAUNCH],
       ["cmi.total_time", "ro", null, LAUNCH],
       ["adl.nav.request", "rw", T.navRequest, "_none_"],
-      ["adl.nav.request_valid.continue", "ro", VALID, "unknown"],
-      ["adl.nav.request_valid.previous", "ro", VALID, "unknown"],
+      ["adl.nav.request_valid.continue", "ro", VALID, LAUNCH],
+      ["adl.nav.request_valid.previous", "ro", VALID, LAUNCH],
       ["adl.nav.request_valid.choice.{target=}", "ro", VALID, "unknown"],
       ["adl.nav.request_valid.jump.{target=}", "ro", VALID, "unknown"],
       ["adl.data.n.id", "ro", null, LAUNCH],
@@ -656,6 +656,13 @@
         put("cmi.scaled_passing_score", L.scaled_passing_score);
         put("cmi.max_time_allowed", L.max_time_allowed);
         put("cmi.time_limit_action", given(L.time_limit_action) ? L.time_limit_action : "continue,no message");
+        // The player knows from the outline whether Continue and Previous lead anywhere;
+        // without that knowledge the answer is "unknown".
+        var valid = function (v) {
+          return given(v) ? (v ? "true" : "false") : "unknown";
+        };
+        put("adl.nav.request_valid.continue", valid(L.request_valid_continue));
+        put("adl.nav.request_valid.previous", valid(L.request_valid_previous));
         (L.comments_from_lms || []).forEach(function (c, i) {
           ["comment", "location", "timestamp"].forEach(function (f) {
             put("cmi.comments_from_lms." + i + "." + f, c[f]);

@@ -251,18 +251,18 @@ async fn record(
             .execute(&mut *tx)
             .await?;
         }
-        let version: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) + 1 FROM packages WHERE course_id = $1")
-            .bind(&course.id)
-            .fetch_one(&mut *tx)
-            .await?;
+        // The version number is computed inside the INSERT, so this transaction's first
+        // statement on an existing course is a write: SQLite takes the write lock at once
+        // (waiting out the busy timeout) instead of failing a read-then-write upgrade when
+        // another import committed in between.
         sqlx::query(
             "INSERT INTO packages (id, course_id, version, standard, edition, title, original_filename, archive_bytes, \
              content_bytes, file_count, manifest_json, warnings_json, imported_by, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+             SELECT $1, $2, COALESCE(MAX(version), 0) + 1, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13 \
+             FROM packages WHERE course_id = $2",
         )
         .bind(package_id)
         .bind(&course.id)
-        .bind(version)
         .bind(&standard)
         .bind(&edition)
         .bind(&package.title)
@@ -276,6 +276,10 @@ async fn record(
         .bind(now)
         .execute(&mut *tx)
         .await?;
+        let version: i64 = sqlx::query_scalar("SELECT version FROM packages WHERE id = $1")
+            .bind(package_id)
+            .fetch_one(&mut *tx)
+            .await?;
         for item in &items {
             sqlx::query(
                 "INSERT INTO package_items (package_id, position, identifier, parent_identifier, depth, title, launch, scorm_type, visible) \

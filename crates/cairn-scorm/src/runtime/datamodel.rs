@@ -132,6 +132,13 @@ impl DataModel {
                     "cmi.time_limit_action",
                     Some(launch.time_limit_action.clone().unwrap_or_else(|| "continue,no message".to_owned())),
                 );
+                // The player knows from the outline whether Continue and Previous lead anywhere;
+                // without that knowledge the answer is "unknown".
+                let valid = |known: Option<bool>| {
+                    Some(known.map_or("unknown", |v| if v { "true" } else { "false" }).to_owned())
+                };
+                put("adl.nav.request_valid.continue", valid(launch.request_valid_continue));
+                put("adl.nav.request_valid.previous", valid(launch.request_valid_previous));
             }
         }
         let mut model = DataModel {

@@ -115,6 +115,10 @@ pub struct LaunchData {
     pub suspended: BTreeMap<String, String>,
     /// 1.2 only: hold `cmi.suspend_data` to the spec's 4096 characters instead of 64 KiB.
     pub strict: bool,
+    /// 2004 only: whether a `continue` / `previous` navigation request would lead to another
+    /// item (`adl.nav.request_valid.continue` / `.previous`); `None` reads "unknown".
+    pub request_valid_continue: Option<bool>,
+    pub request_valid_previous: Option<bool>,
 }
 
 impl Default for LaunchData {
@@ -135,6 +139,8 @@ impl Default for LaunchData {
             total_time: None,
             suspended: BTreeMap::new(),
             strict: false,
+            request_valid_continue: None,
+            request_valid_previous: None,
         }
     }
 }

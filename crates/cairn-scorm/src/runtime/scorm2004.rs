@@ -70,8 +70,8 @@ const ELEMENTS: &[Element] = &[
     el("cmi.time_limit_action", ReadOnly, Ty::Vocab(TIME_LIMIT_ACTION), Init::Launch),
     el("cmi.total_time", ReadOnly, Ty::Duration, Init::Launch),
     el("adl.nav.request", ReadWrite, Ty::NavRequest, Init::Fixed("_none_")),
-    el("adl.nav.request_valid.continue", ReadOnly, Ty::Vocab(&["true", "false", "unknown"]), Init::Fixed("unknown")),
-    el("adl.nav.request_valid.previous", ReadOnly, Ty::Vocab(&["true", "false", "unknown"]), Init::Fixed("unknown")),
+    el("adl.nav.request_valid.continue", ReadOnly, Ty::Vocab(&["true", "false", "unknown"]), Init::Launch),
+    el("adl.nav.request_valid.previous", ReadOnly, Ty::Vocab(&["true", "false", "unknown"]), Init::Launch),
     el(
         "adl.nav.request_valid.choice.{target=}",
         ReadOnly,

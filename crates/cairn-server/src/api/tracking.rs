@@ -1,4 +1,5 @@
-//! `/api/v1/attempts`: the commits the SCORM player sends, and reading attempts.
+//! `/api/v1/attempts`: the commits the SCORM player sends, and its report that a SCO was
+//! shown without ever calling the API (the no-API rule, `player::record_view_without_api`).
 
 use std::sync::Arc;
 
@@ -11,7 +12,7 @@ use poem_openapi::SecurityScheme;
 
 use super::{ApiResult, ApiTags, SessionAuth, TokenAuth};
 use crate::app::AppState;
-use crate::player::{self, Caller, Committed};
+use crate::player::{self, Caller, Committed, Viewed};
 use crate::web::errors::HttpError;
 
 pub struct TrackingApi {
@@ -83,6 +84,14 @@ pub enum CommitResponse {
     Refused(Json<CommitRefused>),
 }
 
+/// What the report of a SCO shown without the API changed.
+#[derive(Object, Debug)]
+pub struct ViewAck {
+    /// `completed` (the attempt is completed as viewed) or `ignored` (the SCO used the API,
+    /// or the attempt is no longer the untouched one it was at launch; nothing changed).
+    pub status: String,
+}
+
 /// Longest batch accepted (elements per commit); a full 2004 data model fits many times.
 const MAX_ELEMENTS_PER_COMMIT: usize = 10_000;
 
@@ -114,12 +123,8 @@ impl TrackingApi {
             };
             changes.push((element, value));
         }
-        let caller = match &auth {
-            CommitAuth::Launch(LaunchAuth(token)) => Caller::LaunchToken(token),
-            CommitAuth::Session(SessionAuth(actor)) | CommitAuth::Token(TokenAuth(actor)) => Caller::Learner(actor),
-        };
         let moves_progress = body.terminate || changes.iter().any(|(element, _)| affects_progress(element));
-        match player::commit(&self.state, caller, &id.0, body.seq, changes, body.terminate).await? {
+        match player::commit(&self.state, auth.caller(), &id.0, body.seq, changes, body.terminate).await? {
             Committed::Applied { seq } => {
                 if moves_progress {
                     refresh_progress(&self.state, &id.0).await;
@@ -138,6 +143,33 @@ impl TrackingApi {
             }))),
         }
     }
+
+    /// Report a SCO shown without the API
+    ///
+    /// Sent by the player when the learner leaves a SCO whose content loaded but never called
+    /// Initialize (plain pages that packages mark as SCOs). An attempt no commit has touched
+    /// is then completed as viewed, like an asset; any other attempt is left as it is and the
+    /// answer says `ignored`. Safe to repeat.
+    #[oai(path = "/v1/attempts/:id/viewed", method = "post", operation_id = "record_view_without_api")]
+    async fn viewed(&self, auth: CommitAuth, id: Path<String>) -> ApiResult<Json<ViewAck>> {
+        let status = match player::record_view_without_api(&self.state, auth.caller(), &id.0).await? {
+            Viewed::Completed => {
+                refresh_progress(&self.state, &id.0).await;
+                "completed"
+            }
+            Viewed::Ignored => "ignored",
+        };
+        Ok(Json(ViewAck { status: status.into() }))
+    }
+}
+
+impl CommitAuth {
+    fn caller(&self) -> Caller<'_> {
+        match self {
+            CommitAuth::Launch(LaunchAuth(token)) => Caller::LaunchToken(token),
+            CommitAuth::Session(SessionAuth(actor)) | CommitAuth::Token(TokenAuth(actor)) => Caller::Learner(actor),
+        }
+    }
 }
 
 /// Whether a committed element can change a lesson's status or score, so the learner's
@@ -151,9 +183,9 @@ fn affects_progress(element: &str) -> bool {
         || element.starts_with("cmi.core.score.")
 }
 
-/// Recomputes the course progress of the attempt's learner. The commit is already stored,
-/// so a failure here is logged and healed by the next refresh (every course page and
-/// lesson view refreshes too) rather than failing the commit.
+/// Recomputes the course progress of the attempt's learner. The commit (or the view) is
+/// already stored, so a failure here is logged and healed by the next refresh (every course
+/// page and lesson view refreshes too) rather than failing the request.
 async fn refresh_progress(state: &AppState, attempt_id: &str) {
     let result = async {
         if let Some(attempt) = cairn_core::tracking::find(&state.db, attempt_id).await? {
@@ -163,7 +195,7 @@ async fn refresh_progress(state: &AppState, attempt_id: &str) {
     }
     .await;
     if let Err(e) = result {
-        tracing::warn!(attempt = attempt_id, error = %e.message, "course progress not refreshed after a commit");
+        tracing::warn!(attempt = attempt_id, error = %e.message, "course progress not refreshed after an update");
     }
 }
 

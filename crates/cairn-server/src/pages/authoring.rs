@@ -511,7 +511,9 @@ pub async fn change_instructors(
         }
         let person = cairn_core::accounts::find_by_email(&state.db, &form.email).await?;
         let member = match &person {
-            Some(p) => cairn_core::accounts::organisation_ids(&state.db, &p.id).await?.contains(&course.organisation_id),
+            Some(p) => {
+                cairn_core::accounts::organisation_ids(&state.db, &p.id).await?.contains(&course.organisation_id)
+            }
             None => false,
         };
         match person {

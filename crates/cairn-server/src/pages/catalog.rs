@@ -150,6 +150,8 @@ pub async fn learner_statuses(
 #[derive(Deserialize, Default)]
 pub struct CourseParams {
     imported: Option<i64>,
+    /// A lesson the learner tried to open while it was locked.
+    locked: Option<String>,
 }
 
 #[handler]
@@ -162,10 +164,17 @@ pub async fn course_page(
 ) -> Result<Response, HttpError> {
     let actor = &user.0;
     let course = crate::api::courses::visible_course(&state, actor, &id).await?;
-    Ok(course_context(&state, jar, actor, &course, params.imported)
-        .await?
-        .render(&state, "pages/course")?
-        .into_response())
+    let mut context = course_context(&state, jar, actor, &course, params.imported).await?;
+    if let Some(locked) = &params.locked {
+        let outline = outline::of_course(&state.db, &course.id).await?;
+        if let Some(lesson) = outline.lesson(locked) {
+            context = context.error(format!(
+                "\u{201c}{}\u{201d} opens when the lessons it needs are done; they are listed next to it below.",
+                lesson.title
+            ));
+        }
+    }
+    Ok(context.render(&state, "pages/course")?.into_response())
 }
 
 async fn course_context(
@@ -297,4 +306,33 @@ pub async fn takeable_course(state: &AppState, actor: &Actor, id_or_slug: &str) 
         Some(Access::Expired) => "your access to this course has ended; ask your institute to extend it",
         _ => "enrol in this course first: open its page in the catalog",
     }))
+}
+
+/// The id of the outline lesson that launches `item` when that lesson is still locked by
+/// its prerequisites for this learner; `None` when it is open, when no lesson names the
+/// item, or when the actor edits the course (a preview is never locked).
+pub async fn locked_lesson_of_item(
+    state: &AppState,
+    actor: &Actor,
+    course: &catalog::Course,
+    item: &str,
+) -> Result<Option<String>, HttpError> {
+    if catalog::may_edit(&state.db, &actor.principal, course).await? {
+        return Ok(None);
+    }
+    let outline = outline::of_course(&state.db, &course.id).await?;
+    let Some(lesson) =
+        outline.lessons().find(|l| l.kind == "scorm" && l.item_identifier.as_deref() == Some(item)).cloned()
+    else {
+        return Ok(None);
+    };
+    if outline.prerequisites_of(&lesson.id).is_empty() {
+        return Ok(None);
+    }
+    let statuses: HashMap<String, LessonStatus> = progress::lesson_rows(&state.db, &course.id, &actor.user.id)
+        .await?
+        .into_iter()
+        .map(|r| (r.lesson_id, progress::parse_status(&r.status)))
+        .collect();
+    Ok((!progress::is_open(&outline, &lesson.id, &statuses)).then_some(lesson.id))
 }

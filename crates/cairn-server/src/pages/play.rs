@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use cairn_core::accounts::{self, Role};
 use cairn_core::catalog;
+use cairn_core::packages::PackageItem;
 use cairn_core::tracking::{self, ItemStatus};
 use poem::web::cookie::CookieJar;
 use poem::web::{Data, Path, Query};
@@ -48,6 +49,14 @@ pub async fn play(
     let actor = &user.0;
     // Taking a course needs an open enrolment (or editing rights, which is the preview).
     let course = super::catalog::takeable_course(&state, actor, &id).await?;
+    // The course outline's own prerequisites (lesson before lesson) hold in the player too:
+    // a learner who asks for an item whose lesson is still locked is sent to the course
+    // page, which says what it waits for. Editors preview freely.
+    if let Some(item) = query.item.as_deref() {
+        if let Some(lesson) = super::catalog::locked_lesson_of_item(&state, actor, &course, item).await? {
+            return Ok(super::see_other(&format!("/courses/{}?locked={}", course.slug, lesson)));
+        }
+    }
     let launch = player::open(&state, actor, course, query.item.as_deref()).await?;
     let attempts = tracking::of_learner(&state.db, &actor.user.id, &launch.course.id).await?;
     let progress = tracking::rollup(&launch.outline, &attempts);
@@ -55,13 +64,13 @@ pub async fn play(
     // (viewing an asset completes it). The page is rendered afresh for every item, so the
     // outline never needs re-evaluating in the browser.
     let locks = player::locks(&state, &launch.outline_package_id, &attempts).await?;
-    let launchable: Vec<_> = launch.outline.iter().filter(|i| i.launch.is_some()).collect();
-    let position = launchable.iter().position(|i| i.identifier == launch.item.identifier);
+    let slug = launch.course.slug.clone();
+    let play_url = |i: &PackageItem| format!("/courses/{slug}/play?item={}", super::percent_encode(&i.identifier));
     // Previous and Continue follow the outline even to an item that is locked now: the
     // learner usually opens the next item once they have finished this one, which unlocks
     // it, and the server checks again when the link is followed.
-    let previous = position.and_then(|p| p.checked_sub(1)).and_then(|p| launchable.get(p));
-    let next = position.and_then(|p| launchable.get(p + 1));
+    let previous = launch.previous.as_ref().map(play_url);
+    let next = launch.next.as_ref().map(play_url);
     let outline: Vec<_> = launch
         .outline
         .iter()
@@ -89,13 +98,18 @@ pub async fn play(
         "csrf_token": csrf::ensure_token(jar, state.config.secure_cookies()),
         "autosave_seconds": 30,
         "seq": launch.attempt.last_seq,
+        "viewed_url": format!("/api/v1/attempts/{}/viewed", launch.attempt.id),
+        // Where a SCORM 2004 navigation request leads once the SCO has terminated: the same
+        // places as the page's own links, and the items a choice request may name.
+        "nav": {
+            "continue": next, "previous": previous, "leave": format!("/courses/{slug}"),
+            "choice": format!("/courses/{slug}/play?item="),
+            "items": launch.outline.iter().filter(|i| i.launch.is_some()).map(|i| &i.identifier).collect::<Vec<_>>(),
+        },
     });
-    let slug = launch.course.slug.clone();
     let page = json!({
         "slug": slug, "course_title": launch.course.title, "item_title": launch.item.title, "item": launch.item.identifier,
-        "content": content, "config": script_json(&config), "outline": outline,
-        "previous": previous.map(|i| format!("/courses/{slug}/play?item={}", super::percent_encode(&i.identifier))),
-        "next": next.map(|i| format!("/courses/{slug}/play?item={}", super::percent_encode(&i.identifier))),
+        "content": content, "config": script_json(&config), "outline": outline, "previous": previous, "next": next,
         "progress": progress.percent, "done": progress.done, "total": progress.total,
     });
     let title = format!("{} · {}", launch.item.title, launch.course.title);
