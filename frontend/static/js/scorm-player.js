@@ -1,7 +1,8 @@
 // Cairn SCORM player adapter: installs window.API (SCORM 1.2) or window.API_1484_11
 // (SCORM 2004) from scorm-runtime.js and delivers the learner's data to the server.
 //
-// The page includes scorm-runtime.js, then this file, in <head>, before the content frame,
+// The page includes the runtime (its scorm-runtime-*.js parts, then scorm-runtime.js), then
+// this file, in <head>, before the content frame,
 // with its configuration in <script type="application/json" id="cairn-launch">:
 //   { version, launch, attempt_id, commit_url, csrf_token, launch_token, autosave_seconds (30),
 //     seq (0), viewed_url, nav: { continue, previous, leave, choice, items } }
