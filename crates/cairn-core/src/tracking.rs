@@ -105,6 +105,25 @@ pub struct NewAttempt {
     pub scorm_version: String,
 }
 
+/// An attempt with its learner's display name.
+#[derive(Debug, Clone, PartialEq, FromRow)]
+pub struct AttemptWithLearner {
+    #[sqlx(flatten)]
+    pub attempt: Attempt,
+    pub learner_name: String,
+}
+
+/// An attempt and its learner's name in one query: the commit path needs both, and there
+/// every round trip to the database counts.
+pub async fn find_with_learner(db: &Db, id: &str) -> Result<Option<AttemptWithLearner>, TrackingError> {
+    let columns: Vec<String> = ATTEMPT_COLUMNS.split(',').map(|c| format!("a.{}", c.trim())).collect();
+    let sql = format!(
+        "SELECT {}, u.name AS learner_name FROM attempts a JOIN users u ON u.id = a.user_id WHERE a.id = $1",
+        columns.join(", ")
+    );
+    Ok(on_db!(db, |pool| sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)?)
+}
+
 /// The learner's latest attempt at an item that has not been reset.
 pub async fn latest(db: &Db, user_id: &str, course_id: &str, item: &str) -> Result<Option<Attempt>, TrackingError> {
     let sql = format!(

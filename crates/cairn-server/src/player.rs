@@ -4,7 +4,6 @@
 
 use std::collections::BTreeMap;
 
-use cairn_core::accounts::{self, User};
 use cairn_core::catalog::Course;
 use cairn_core::packages::{self, PackageItem};
 use cairn_core::tracking::{self, Attempt, CommitResult, NewAttempt, Summary};
@@ -184,7 +183,7 @@ fn unfinished_summary(
 /// and, on resume, its stored data.
 async fn launch_data(
     state: &AppState,
-    learner: &User,
+    learner: (&str, &str),
     attempt: &Attempt,
     entry: Entry,
     data: BTreeMap<String, String>,
@@ -194,8 +193,8 @@ async fn launch_data(
     let threshold =
         item.as_ref().and_then(|i| i.completion_threshold.as_ref()).and_then(|t| t.min_progress_measure.or(t.value));
     Ok(LaunchData {
-        learner_id: learner.id.clone(),
-        learner_name: learner.name.clone(),
+        learner_id: learner.0.to_string(),
+        learner_name: learner.1.to_string(),
         credit: true,
         mode: Mode::Normal,
         entry,
@@ -291,7 +290,7 @@ pub async fn open(state: &AppState, actor: &Actor, course: Course, item_id: Opti
 
     if attempt.session_open && !is_asset && !viewed_without_api {
         // The last session never terminated: count its time once and keep its data.
-        let launch = launch_data(state, &actor.user, &attempt, entry, data.clone()).await?;
+        let launch = launch_data(state, (&actor.user.id, &actor.user.name), &attempt, entry, data.clone()).await?;
         let outcome = runtime::finish(version, &launch, &data);
         data.retain(|k, _| !SESSION_ONLY.contains(&k.as_str()));
         let closed = Summary { suspended: true, ..unfinished_summary(version, &outcome, &data, &attempt, false) };
@@ -300,7 +299,7 @@ pub async fn open(state: &AppState, actor: &Actor, course: Course, item_id: Opti
             tracking::find(&state.db, &attempt.id).await?.ok_or_else(|| HttpError::not_found("attempt vanished"))?;
         entry = Entry::Resume;
     } else if attempt.finished_at.is_some() && !is_asset {
-        let launch = launch_data(state, &actor.user, &attempt, entry, data.clone()).await?;
+        let launch = launch_data(state, (&actor.user.id, &actor.user.name), &attempt, entry, data.clone()).await?;
         let outcome = runtime::finish(version, &launch, &data);
         if outcome.new_attempt_next {
             attempt = new_attempt(state, actor, &course, &current, &item, version).await?;
@@ -312,7 +311,7 @@ pub async fn open(state: &AppState, actor: &Actor, course: Course, item_id: Opti
         data.retain(|k, _| !SESSION_ONLY.contains(&k.as_str()));
     }
 
-    let mut launch = launch_data(state, &actor.user, &attempt, entry, data.clone()).await?;
+    let mut launch = launch_data(state, (&actor.user.id, &actor.user.name), &attempt, entry, data.clone()).await?;
     if is_asset {
         tracking::complete_viewed(&state.db, &attempt.id).await?;
     } else {
@@ -400,9 +399,13 @@ pub async fn commit(
     changes: Vec<(String, String)>,
     terminate: bool,
 ) -> Result<Committed, HttpError> {
-    let attempt = callers_attempt(state, &caller, attempt_id).await?;
-    let learner = accounts::find_by_id(&state.db, &attempt.user_id)
+    let allowed = |a: &Attempt| match &caller {
+        Caller::Learner(actor) => a.user_id == actor.user.id,
+        Caller::LaunchToken(token) => a.launch_token_matches(token),
+    };
+    let tracking::AttemptWithLearner { attempt, learner_name } = tracking::find_with_learner(&state.db, attempt_id)
         .await?
+        .filter(|found| allowed(&found.attempt))
         .ok_or_else(|| HttpError::not_found("no such attempt"))?;
     if attempt.voided_at.is_some() {
         return Err(HttpError::new(
@@ -417,7 +420,7 @@ pub async fn commit(
     let version = if attempt.scorm_version == "1.2" { ScormVersion::Scorm12 } else { ScormVersion::Scorm2004 };
     let current = parse_state(&attempt.state_json)?;
     let entry = if attempt.last_seq == 0 { Entry::AbInitio } else { Entry::Resume };
-    let launch = launch_data(state, &learner, &attempt, entry, current.clone()).await?;
+    let launch = launch_data(state, (&attempt.user_id, &learner_name), &attempt, entry, current.clone()).await?;
     let next = match runtime::validate_commit(version, &launch, &current, &changes) {
         Ok(next) => next,
         Err(refusal) => return Ok(Committed::Refused(refusal)),
