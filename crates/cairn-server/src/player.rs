@@ -373,8 +373,15 @@ pub enum Caller<'a> {
 
 /// What became of a commit.
 pub enum Committed {
-    Applied { seq: i64 },
-    AlreadyApplied { last_seq: i64 },
+    /// Stored. `progress_moved` names the (course, learner) whose course progress must be
+    /// recomputed because the attempt's status or score changed.
+    Applied {
+        seq: i64,
+        progress_moved: Option<(String, String)>,
+    },
+    AlreadyApplied {
+        last_seq: i64,
+    },
     Refused(runtime::Refusal),
 }
 
@@ -433,7 +440,16 @@ pub async fn commit(
         unfinished_summary(version, &runtime::finish(version, &launch, &next), &next, &attempt, true)
     };
     match tracking::record_commit(&state.db, &attempt.id, seq, &json(&next)?, &summary, terminate).await? {
-        CommitResult::Applied => Ok(Committed::Applied { seq }),
+        CommitResult::Applied => {
+            // Only a change of status or score moves course progress; the time spent is
+            // picked up by the next refresh (every course and lesson page refreshes).
+            let moved = summary.completion != attempt.completion
+                || summary.success != attempt.success
+                || summary.score_scaled != attempt.score_scaled
+                || summary.score_raw != attempt.score_raw;
+            let progress_moved = moved.then(|| (attempt.course_id.clone(), attempt.user_id.clone()));
+            Ok(Committed::Applied { seq, progress_moved })
+        }
         CommitResult::AlreadyApplied { last_seq } => Ok(Committed::AlreadyApplied { last_seq }),
     }
 }

@@ -275,20 +275,6 @@ pub async fn of_user(db: &Db, user_id: &str) -> Result<Vec<MyCourse>, EnrolmentE
     })?)
 }
 
-/// Notes that a learner used a course now (for "last access" and dashboard order).
-pub async fn touch(db: &Db, course_id: &str, user_id: &str) -> Result<(), EnrolmentError> {
-    on_db!(db, |pool| {
-        sqlx::query("UPDATE enrolments SET last_access_at = $1 WHERE course_id = $2 AND user_id = $3")
-            .bind(db::now())
-            .bind(course_id)
-            .bind(user_id)
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected())
-    })?;
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

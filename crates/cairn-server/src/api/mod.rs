@@ -1,6 +1,7 @@
 //! The JSON API under `/api`: one `#[OpenApi]` struct per tag, shared auth and error types.
 
 pub mod accounts;
+pub mod bulk;
 pub mod cohorts;
 pub mod courses;
 pub mod enrolments;
@@ -203,6 +204,7 @@ pub type Apis = (
     tracking::TrackingApi,
     outline::OutlineApi,
     enrolments::EnrolmentsApi,
+    bulk::BulkApi,
     cohorts::CohortsApi,
     progress::ProgressApi,
     reports::ReportsApi,
@@ -218,6 +220,7 @@ pub fn service(state: &Arc<AppState>) -> OpenApiService<Apis, ()> {
         tracking::TrackingApi { state: state.clone() },
         outline::OutlineApi { state: state.clone() },
         enrolments::EnrolmentsApi { state: state.clone() },
+        bulk::BulkApi { state: state.clone() },
         cohorts::CohortsApi { state: state.clone() },
         progress::ProgressApi { state: state.clone() },
         reports::ReportsApi { state: state.clone() },

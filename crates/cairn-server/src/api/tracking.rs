@@ -123,11 +123,10 @@ impl TrackingApi {
             };
             changes.push((element, value));
         }
-        let moves_progress = body.terminate || changes.iter().any(|(element, _)| affects_progress(element));
         match player::commit(&self.state, auth.caller(), &id.0, body.seq, changes, body.terminate).await? {
-            Committed::Applied { seq } => {
-                if moves_progress {
-                    refresh_progress(&self.state, &id.0).await;
+            Committed::Applied { seq, progress_moved } => {
+                if let Some((course_id, user_id)) = progress_moved {
+                    refresh_progress(&self.state, &course_id, &user_id).await;
                 }
                 Ok(CommitResponse::Stored(Json(CommitAck { status: "applied".into(), last_seq: seq })))
             }
@@ -154,7 +153,7 @@ impl TrackingApi {
     async fn viewed(&self, auth: CommitAuth, id: Path<String>) -> ApiResult<Json<ViewAck>> {
         let status = match player::record_view_without_api(&self.state, auth.caller(), &id.0).await? {
             Viewed::Completed => {
-                refresh_progress(&self.state, &id.0).await;
+                refresh_attempt_progress(&self.state, &id.0).await;
                 "completed"
             }
             Viewed::Ignored => "ignored",
@@ -172,47 +171,22 @@ impl CommitAuth {
     }
 }
 
-/// Whether a committed element can change a lesson's status or score, so the learner's
-/// course progress must be recomputed. Other commits (bookmarks, suspend data,
-/// interactions) leave progress alone and stay one write.
-fn affects_progress(element: &str) -> bool {
-    matches!(
-        element,
-        "cmi.completion_status" | "cmi.success_status" | "cmi.core.lesson_status" | "cmi.progress_measure"
-    ) || element.starts_with("cmi.score.")
-        || element.starts_with("cmi.core.score.")
-}
-
-/// Recomputes the course progress of the attempt's learner. The commit (or the view) is
-/// already stored, so a failure here is logged and healed by the next refresh (every course
-/// page and lesson view refreshes too) rather than failing the request.
-async fn refresh_progress(state: &AppState, attempt_id: &str) {
-    let result = async {
-        if let Some(attempt) = cairn_core::tracking::find(&state.db, attempt_id).await? {
-            cairn_core::progress::refresh(&state.db, &attempt.course_id, &attempt.user_id).await?;
-        }
-        Ok::<(), HttpError>(())
-    }
-    .await;
-    if let Err(e) = result {
-        tracing::warn!(attempt = attempt_id, error = %e.message, "course progress not refreshed after an update");
+/// Recomputes a learner's course progress after an attempt's status or score changed. The
+/// commit (or the view) is already stored, so a failure here is logged and healed by the
+/// next refresh (every course page and lesson view refreshes too) rather than failing the
+/// request.
+async fn refresh_progress(state: &AppState, course_id: &str, user_id: &str) {
+    if let Err(e) = cairn_core::progress::refresh(&state.db, course_id, user_id).await {
+        let e = HttpError::from(e);
+        tracing::warn!(course = course_id, user = user_id, error = %e.message, "course progress not refreshed after an update");
     }
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn elements_that_move_progress() {
-        for (element, moves) in [
-            ("cmi.completion_status", true),
-            ("cmi.core.lesson_status", true),
-            ("cmi.score.scaled", true),
-            ("cmi.core.score.raw", true),
-            ("cmi.location", false),
-            ("cmi.suspend_data", false),
-            ("cmi.interactions.0.id", false),
-        ] {
-            assert_eq!(super::affects_progress(element), moves, "{element}");
-        }
+/// The course and learner of an attempt, for a refresh after a view.
+async fn refresh_attempt_progress(state: &AppState, attempt_id: &str) {
+    match cairn_core::tracking::find(&state.db, attempt_id).await {
+        Ok(Some(attempt)) => refresh_progress(state, &attempt.course_id, &attempt.user_id).await,
+        Ok(None) => {}
+        Err(e) => tracing::warn!(attempt = attempt_id, error = %e, "course progress not refreshed after a view"),
     }
 }

@@ -1,5 +1,5 @@
-//! The course editor: a new course, its settings and cover, modules and lessons (add,
-//! edit, reorder with buttons, delete, prerequisites) and course images for pages.
+//! The course editor: a new course, its settings, instructors, modules and lessons (add,
+//! edit, reorder with buttons, delete, prerequisites). Images live in media.rs.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -10,7 +10,7 @@ use cairn_core::outline::{self, Direction, LessonContent, LessonInput};
 use cairn_core::{organisations, packages};
 use poem::http::StatusCode;
 use poem::web::cookie::CookieJar;
-use poem::web::{Data, Multipart, Path};
+use poem::web::{Data, Path};
 use poem::{handler, IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -18,16 +18,13 @@ use serde_json::{json, Value};
 use super::{see_other, CurrentUser, PageContext};
 use crate::app::AppState;
 use crate::auth::Actor;
-use crate::web::csrf::{self, VerifiedForm};
+use crate::web::csrf::VerifiedForm;
 use crate::web::errors::HttpError;
 
 const STAFF: [Role; 3] = [Role::Instructor, Role::Manager, Role::Admin];
 
-/// Largest course image (cover or picture for a page).
-pub const MAX_IMAGE_BYTES: usize = 2 * 1024 * 1024;
-
 /// The course behind an editor URL, if the actor may edit it (404 otherwise, like the API).
-async fn editable(state: &AppState, actor: &Actor, id_or_slug: &str) -> Result<Course, HttpError> {
+pub(super) async fn editable(state: &AppState, actor: &Actor, id_or_slug: &str) -> Result<Course, HttpError> {
     let course = crate::api::courses::visible_course(state, actor, id_or_slug).await?;
     if !catalog::may_edit(&state.db, &actor.principal, &course).await? {
         return Err(HttpError::forbidden("only this course's instructors and its institute's managers may edit it"));
@@ -155,7 +152,7 @@ async fn editor_context(
             })
         })
         .collect();
-    let media = list_media(state, &course.id);
+    let media = super::media::list_media(state, &course.id);
     let instructors = catalog::instructors(&state.db, &course.id).await?;
     let page = json!({
         "id": course.id, "slug": course.slug, "title": course.title,
@@ -237,7 +234,7 @@ pub async fn save_settings(
 }
 
 /// Answers a refused editor form: the editor again with the reason, status 422.
-async fn refused(
+pub(super) async fn refused(
     state: &AppState,
     jar: &CookieJar,
     actor: &Actor,
@@ -252,7 +249,7 @@ async fn refused(
     Ok((e.status, context.render(state, "pages/course_edit")?).into_response())
 }
 
-fn back_to_editor(course: &Course) -> Response {
+pub(super) fn back_to_editor(course: &Course) -> Response {
     see_other(&format!("/courses/{}/edit", course.slug))
 }
 
@@ -531,162 +528,5 @@ pub async fn change_instructors(
     match result {
         Ok(()) => Ok(back_to_editor(&course)),
         Err(e) => refused(&state, jar, actor, &course, e).await,
-    }
-}
-
-/// Where a course's images live: `<data_dir>/media/courses/<course id>/`.
-pub fn media_dir(state: &AppState, course_id: &str) -> std::path::PathBuf {
-    state.config.data_dir.join("media").join("courses").join(course_id)
-}
-
-fn list_media(state: &AppState, course_id: &str) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(media_dir(state, course_id))
-        .map(|dir| dir.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect())
-        .unwrap_or_default();
-    names.retain(|n| is_media_name(n));
-    names.sort();
-    names
-}
-
-/// Media file names are made by Cairn (uuid + extension); anything else is refused.
-pub fn is_media_name(name: &str) -> bool {
-    let Some((stem, ext)) = name.rsplit_once('.') else { return false };
-    !stem.is_empty()
-        && stem.len() <= 64
-        && stem.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-')
-        && matches!(ext, "png" | "jpg" | "gif" | "webp")
-}
-
-/// The image type from its first bytes; the declared type and name are not trusted.
-pub fn sniff_image(bytes: &[u8]) -> Option<&'static str> {
-    if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
-        Some("png")
-    } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
-        Some("jpg")
-    } else if bytes.starts_with(b"GIF87a") || bytes.starts_with(b"GIF89a") {
-        Some("gif")
-    } else if bytes.len() >= 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
-        Some("webp")
-    } else {
-        None
-    }
-}
-
-/// Takes an image upload (`purpose` = cover or image). The CSRF token comes first.
-#[handler]
-pub async fn upload_image(
-    state: Data<&Arc<AppState>>,
-    jar: &CookieJar,
-    user: CurrentUser,
-    id: Path<String>,
-    mut form: Multipart,
-) -> Result<Response, HttpError> {
-    let actor = &user.0;
-    let course = editable(&state, actor, &id).await?;
-    let unreadable =
-        |e: poem::error::ParseMultipartError| HttpError::bad_request(format!("the upload could not be read: {e}"));
-    let mut checked = false;
-    let mut purpose = String::new();
-    let mut bytes: Option<Vec<u8>> = None;
-    while let Some(field) = form.next_field().await.map_err(unreadable)? {
-        let name = field.name().unwrap_or("").to_string();
-        if !checked {
-            let token = if name == csrf::CSRF_FIELD { Some(super::courses::small_text(field).await?) } else { None };
-            csrf::verify(jar, token.as_deref())?;
-            checked = true;
-            continue;
-        }
-        match name.as_str() {
-            "purpose" => purpose = super::courses::small_text(field).await?,
-            "file" => {
-                use tokio::io::AsyncReadExt as _;
-                let mut data = Vec::new();
-                field
-                    .into_async_read()
-                    .take(MAX_IMAGE_BYTES as u64 + 1)
-                    .read_to_end(&mut data)
-                    .await
-                    .map_err(|e| HttpError::bad_request(format!("the upload could not be read: {e}")))?;
-                bytes = Some(data);
-            }
-            _ => {}
-        }
-    }
-    if !checked {
-        csrf::verify(jar, None)?;
-    }
-    let problem = match &bytes {
-        None => Some("choose an image file".to_string()),
-        Some(b) if b.is_empty() => Some("choose an image file".to_string()),
-        Some(b) if b.len() > MAX_IMAGE_BYTES => Some(format!("images may be at most {} MB", MAX_IMAGE_BYTES >> 20)),
-        Some(b) if sniff_image(b).is_none() => Some("only PNG, JPEG, GIF and WebP images are accepted".to_string()),
-        _ => None,
-    };
-    if let Some(problem) = problem {
-        return refused(&state, jar, actor, &course, HttpError::invalid(problem)).await;
-    }
-    let bytes = bytes.unwrap_or_default();
-    let name = format!("{}.{}", uuid::Uuid::new_v4(), sniff_image(&bytes).unwrap_or("png"));
-    let dir = media_dir(&state, &course.id);
-    let write = || -> std::io::Result<()> {
-        std::fs::create_dir_all(&dir)?;
-        // Written under a temporary name and renamed, so a half-written image is never served.
-        let partial = dir.join(format!(".{name}.partial"));
-        std::fs::write(&partial, &bytes)?;
-        std::fs::rename(&partial, dir.join(&name))
-    };
-    write().map_err(|e| HttpError::internal(&e))?;
-    if purpose == "cover" {
-        catalog::set_cover_image(&state.db, &course.id, Some(&name)).await?;
-    }
-    Ok(back_to_editor(&course))
-}
-
-/// Serves a course image to whoever may see the course.
-#[handler]
-pub async fn serve_media(
-    state: Data<&Arc<AppState>>,
-    user: CurrentUser,
-    Path((course_id, file)): Path<(String, String)>,
-) -> Result<Response, HttpError> {
-    let course = crate::api::courses::visible_course(&state, &user.0, &course_id).await?;
-    if !is_media_name(&file) {
-        return Err(HttpError::not_found("no such image"));
-    }
-    let path = media_dir(&state, &course.id).join(&file);
-    let bytes = tokio::fs::read(&path).await.map_err(|_| HttpError::not_found("no such image"))?;
-    let mime = match file.rsplit_once('.').map(|(_, e)| e) {
-        Some("png") => "image/png",
-        Some("jpg") => "image/jpeg",
-        Some("gif") => "image/gif",
-        _ => "image/webp",
-    };
-    Ok(Response::builder()
-        .content_type(mime)
-        .header("Cache-Control", "private, max-age=86400")
-        .header("X-Content-Type-Options", "nosniff")
-        .body(bytes))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn media_names_and_types() {
-        for (name, ok) in [
-            ("0b7c3f0e-6a0e-4c57-9d57-3d5a1d1e2f3a.png", true),
-            ("abc.webp", true),
-            ("../x.png", false),
-            ("x.svg", false),
-            (".partial.png", false),
-            ("a.png.partial", false),
-        ] {
-            assert_eq!(is_media_name(name), ok, "{name}");
-        }
-        assert_eq!(sniff_image(b"\x89PNG\r\n\x1a\n...."), Some("png"));
-        assert_eq!(sniff_image(&[0xFF, 0xD8, 0xFF, 0xE0]), Some("jpg"));
-        assert_eq!(sniff_image(b"RIFF\0\0\0\0WEBPVP8 "), Some("webp"));
-        assert_eq!(sniff_image(b"<svg onload=alert(1)>"), None);
     }
 }

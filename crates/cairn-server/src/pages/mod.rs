@@ -11,6 +11,7 @@ mod home;
 mod institute;
 mod invite;
 mod lessons;
+mod media;
 mod people;
 mod play;
 
@@ -49,9 +50,9 @@ pub fn routes() -> Route {
         .at("/courses/:id/edit", get(authoring::editor))
         .at("/courses/:id/settings", post(authoring::save_settings))
         .at("/courses/:id/modules", post(authoring::add_module))
-        .at("/courses/:id/images", post(authoring::upload_image))
+        .at("/courses/:id/images", post(media::upload_image))
         .at("/courses/:id/instructors", post(authoring::change_instructors))
-        .at("/media/courses/:id/:file", get(authoring::serve_media))
+        .at("/media/courses/:id/:file", get(media::serve_media))
         .at("/modules/:id/rename", post(authoring::rename_module))
         .at("/modules/:id/move", post(authoring::move_module))
         .at("/modules/:id/delete", post(authoring::delete_module))
