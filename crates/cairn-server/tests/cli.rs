@@ -32,6 +32,9 @@ fn every_subcommand_has_help() {
         &["org", "--help"],
         &["org", "add", "--help"],
         &["openapi", "--help"],
+        &["enrol", "--help"],
+        &["report", "--help"],
+        &["report", "completions", "--help"],
     ] {
         let output = cairn(dir.path()).args(args).output().unwrap();
         assert!(output.status.success(), "cairn {args:?} --help fails");
@@ -158,6 +161,67 @@ fn package_import_from_the_command_line() {
     assert_eq!(result["errors"][0]["code"], "no_manifest");
     let packages = std::fs::read_dir(dir.path().join("content/packages")).unwrap().count();
     assert_eq!(packages, 2, "two versions on disk, nothing from the refused package");
+}
+
+#[test]
+fn enrol_and_report_from_the_command_line() {
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/scorm");
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let output = cairn(dir.path()).args(args).output().unwrap();
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    run(&["org", "add", "--slug", "ipa", "--name", "IPA"]);
+    let valid = fixtures.join("valid/scorm12_golf_RuntimeBasicCalls_SCORM12.zip");
+    let (code, _, err) = run(&["package", "import", valid.to_str().unwrap(), "--title", "Golf basics"]);
+    assert_eq!(code, Some(0), "{err}");
+    let (code, _, err) = run(&["user", "add", "--email", "ana@example.org", "--name", "Ana", "--role", "learner"]);
+    assert_eq!(code, Some(0), "{err}");
+
+    // One account by e-mail; an unknown e-mail is an error that says what to do.
+    let (code, out, err) = run(&["enrol", "--course", "golf-basics", "--email", "ana@example.org"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("Enrolled ana@example.org"), "{out}");
+    let (code, _, err) = run(&["enrol", "--course", "golf-basics", "--email", "nobody@example.org"]);
+    assert_ne!(code, Some(0));
+    assert!(err.contains("cairn user add"), "{err}");
+
+    // A bad file: every problem with its line, exit 1, nothing written.
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(&bad, "email,name,cohort\nben@example.org,Ben,A\nnot-an-email,X,\nghost@example.org,,\n").unwrap();
+    let (code, out, err) = run(&["enrol", "--course", "golf-basics", "--csv", bad.to_str().unwrap()]);
+    assert_eq!(code, Some(1), "{out}{err}");
+    assert!(err.contains("line 3") && err.contains("line 4") && !err.contains("line 2:"), "{err}");
+    let (_, report, _) = run(&["report", "completions", "--course", "golf-basics"]);
+    assert!(!report.contains("ben@example.org"), "nothing of the refused file was written: {report}");
+
+    // A dry run of a good file writes nothing; the real run enrols and creates the account.
+    let good = dir.path().join("good.csv");
+    std::fs::write(&good, "email,name,cohort\nben@example.org,Ben Osei,Intake A\nana@example.org,,\n").unwrap();
+    let (code, out, _) = run(&["enrol", "--course", "golf-basics", "--csv", good.to_str().unwrap(), "--dry-run"]);
+    assert_eq!(code, Some(0));
+    assert!(out.contains("line 2: ben@example.org — new account") && out.contains("already enrolled"), "{out}");
+    let (code, out, err) = run(&["enrol", "--course", "golf-basics", "--csv", good.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("1 new accounts invited"), "{out}");
+
+    // The report: UTF-8 BOM, header, CRLF, one row per enrolment, filtered by course.
+    let (code, report, err) = run(&["report", "completions", "--org", "ipa"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(report.starts_with('\u{feff}'), "a byte-order mark for spreadsheet programs");
+    let lines: Vec<&str> = report.trim_start_matches('\u{feff}').split("\r\n").filter(|l| !l.is_empty()).collect();
+    assert!(lines[0].starts_with("learner,email,institute,cohort,course,enrolled_at"), "{report}");
+    assert_eq!(lines.len(), 3, "{report}");
+    assert!(lines.iter().any(|l| l.starts_with("Ben Osei,ben@example.org,IPA,Intake A,Golf basics,")), "{report}");
+    let (_, none, _) = run(&["report", "completions", "--since", "2000-01-01", "--until", "2000-01-02"]);
+    assert_eq!(none.trim_start_matches('\u{feff}').split("\r\n").filter(|l| !l.is_empty()).count(), 1);
+    let (code, _, err) = run(&["report", "completions", "--since", "yesterday"]);
+    assert_ne!(code, Some(0));
+    assert!(err.contains("YYYY-MM-DD"), "{err}");
 }
 
 /// A `cairn serve` child process that is killed when dropped.
