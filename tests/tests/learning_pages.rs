@@ -122,6 +122,43 @@ async fn a_course_is_authored_taken_completed_and_followed() {
         let right = learner.post_form(&format!("/courses/{slug}/enrol"), &[("key", "integrity-2026")]).await;
         assert_eq!(right.status(), 303);
 
+        // A lesson waiting for another cannot be marked done or visited before it.
+        let page = learner.get(&format!("/courses/{slug}")).await.text().await.unwrap();
+        let ids: Vec<String> =
+            page.split("data-lesson=\"").skip(1).map(|s| s.split('"').next().unwrap().to_string()).collect();
+        assert_eq!(
+            teacher
+                .post_form(
+                    &format!("/lessons/{}/edit", ids[1]),
+                    &[
+                        ("kind", "page"),
+                        ("title", "Conflicts of interest"),
+                        ("required", "on"),
+                        ("body", "Declare them."),
+                        (&format!("needs_{}", ids[0]), "on")
+                    ]
+                )
+                .await
+                .status(),
+            303
+        );
+        assert_eq!(learner.post_form(&format!("/courses/{slug}/lessons/{}/done", ids[1]), &[]).await.status(), 403);
+        let cycle = teacher
+            .post_form(
+                &format!("/lessons/{}/edit", ids[0]),
+                &[
+                    ("kind", "page"),
+                    ("title", "Renamed"),
+                    ("required", "on"),
+                    ("body", "x"),
+                    (&format!("needs_{}", ids[1]), "on"),
+                ],
+            )
+            .await;
+        assert_eq!(cycle.status(), 422, "a cycle is refused");
+        let editor = teacher.get(&format!("/courses/{slug}/edit")).await.text().await.unwrap();
+        assert!(!editor.contains("Renamed"), "a refused lesson edit changes nothing");
+
         // Resume goes to the first lesson; the page is sanitised; marking it done moves on.
         let resume = learner.get(&format!("/courses/{slug}/resume")).await;
         assert_eq!(resume.headers()["location"], format!("/courses/{slug}/lessons/{first}").as_str());

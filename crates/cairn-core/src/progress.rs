@@ -276,8 +276,17 @@ pub async fn refresh(db: &Db, course_id: &str, user_id: &str) -> Result<CoursePr
     let mut facts = Vec::new();
     for lesson in outline.lessons() {
         let fact = if lesson.kind == "scorm" {
-            let (status, score, time) = scorm_lesson_status(lesson.item_identifier.as_deref(), &items, &attempts);
+            let (mut status, mut score, time) =
+                scorm_lesson_status(lesson.item_identifier.as_deref(), &items, &attempts);
             let previous = stored.get(&lesson.id);
+            // Reopening a finished SCORM 2004 item starts a new attempt, which is in progress;
+            // the lesson stays done with its score (a done lesson never goes back).
+            if let Some(done) = previous.filter(|p| parse_status(&p.status).is_done()) {
+                if !status.is_done() {
+                    status = parse_status(&done.status);
+                    score = score.or(done.score);
+                }
+            }
             let changed = previous.is_none_or(|p| {
                 p.status != status_text(status) || p.score != score || (p.time_spent_seconds - time).abs() > 0.5
             });
@@ -309,7 +318,8 @@ pub async fn refresh(db: &Db, course_id: &str, user_id: &str) -> Result<CoursePr
 }
 
 /// Writes the result onto the enrolment. Once completed, an enrolment stays completed with
-/// its first completion date, even if the outline later grows.
+/// its first completion date, even if the outline later grows. A withdrawn enrolment is
+/// left as it was when the learner left.
 async fn store(db: &Db, course_id: &str, user_id: &str, p: &CourseProgress) -> Result<(), ProgressError> {
     let now = db::now();
     let status = if p.complete {
@@ -327,7 +337,7 @@ async fn store(db: &Db, course_id: &str, user_id: &str, p: &CourseProgress) -> R
              started_at = CASE WHEN started_at IS NULL AND $5 THEN $6 ELSE started_at END, \
              completed_at = CASE WHEN completed_at IS NULL AND $7 THEN $6 ELSE completed_at END, \
              last_access_at = $6, updated_at = $6 \
-             WHERE course_id = $8 AND user_id = $9",
+             WHERE course_id = $8 AND user_id = $9 AND state = 'active'",
         )
         .bind(status)
         .bind(i64::from(p.percent))

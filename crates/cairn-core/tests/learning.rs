@@ -12,7 +12,7 @@ use cairn_core::reports::{self, ReportFilter, ReportScope};
 use cairn_core::testing::{count_rows, TestDb};
 use cairn_core::{cohorts, organisations, progress, tracking, Db};
 
-const MANAGER: Rights = Rights { create_accounts_and_cohorts: true };
+const MANAGER: Rights = Rights { create_accounts_and_cohorts: true, any_institute: false };
 
 async fn learner(db: &Db, email: &str, org: Option<&str>) -> String {
     let new = NewUser {
@@ -217,13 +217,23 @@ async fn bulk_enrolment_is_all_or_nothing() {
         assert!(accounts::authenticate(db, "new@example.org", "anything at all").await.is_err());
 
         // An instructor's file may not create accounts or cohorts.
-        let instructor = Rights { create_accounts_and_cohorts: false };
+        let instructor = Rights { create_accounts_and_cohorts: false, any_institute: false };
         let newcomer = b"email,name,cohort\nfresh@example.org,Fresh,New cohort\nknown@example.org,,\n";
         let BulkOutcome::Refused(plan) = bulk::apply(db, &course, newcomer, instructor, &link).await.unwrap() else {
             panic!("an instructor cannot create accounts")
         };
         let fields: Vec<_> = plan.problems.iter().map(|p| (p.line, p.field.clone().unwrap_or_default())).collect();
         assert_eq!(fields, [(2, "email".to_string()), (2, "cohort".to_string())]);
+
+        // Staff other than administrators enrol members of the course's institute only.
+        let elsewhere = organisations::create(db, "elsewhere", "Elsewhere").await.unwrap();
+        learner(db, "outsider@example.org", Some(&elsewhere.id)).await;
+        let outsider = b"email\noutsider@example.org\n";
+        let plan = bulk::plan(db, &course, outsider, MANAGER).await.unwrap();
+        assert_eq!(plan.problems.iter().map(|p| p.line).collect::<Vec<_>>(), [2], "{:?}", plan.problems);
+        let admin = Rights { create_accounts_and_cohorts: true, any_institute: true };
+        let plan = bulk::plan(db, &course, outsider, admin).await.unwrap();
+        assert!(plan.is_ok() && plan.rows[0].fate == Fate::Enrol, "{plan:?}");
 
         // Applying the same file again changes nothing but says so.
         let BulkOutcome::Applied(again) = bulk::apply(db, &course, good, MANAGER, &link).await.unwrap() else {

@@ -12,7 +12,7 @@ use cairn_core::{accounts, catalog};
 use cairn_server::AppState;
 
 /// The operator at the command line acts as an administrator.
-const OPERATOR: Rights = Rights { create_accounts_and_cohorts: true };
+const OPERATOR: Rights = Rights { create_accounts_and_cohorts: true, any_institute: true };
 
 pub struct EnrolArgs {
     pub course: String,

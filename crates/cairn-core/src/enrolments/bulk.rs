@@ -66,6 +66,9 @@ pub struct Rights {
     /// Accounts and cohorts are an institute manager's (or an admin's) decision; an
     /// instructor's file may only enrol existing accounts into existing cohorts.
     pub create_accounts_and_cohorts: bool,
+    /// Administrators may enrol accounts of any institute; other staff only members of the
+    /// course's institute, as for one-by-one enrolment.
+    pub any_institute: bool,
 }
 
 /// Reads the file and decides every row's fate without writing anything. Every problem
@@ -76,16 +79,30 @@ pub async fn plan(db: &Db, course: &Course, bytes: &[u8], rights: Rights) -> Res
     let mut plan = BulkPlan { problems, ..BulkPlan::default() };
     let mut cohorts_seen = BTreeSet::new();
     for row in rows {
-        let existing: Option<(String, Option<String>)> = on_db!(db, |pool| {
+        let existing: Option<(String, Option<String>, i64)> = on_db!(db, |pool| {
             sqlx::query_as(
-                "SELECT u.id, e.state FROM users u LEFT JOIN enrolments e ON e.user_id = u.id AND e.course_id = $2 \
-                 WHERE u.email = $1",
+                "SELECT u.id, e.state, (SELECT COUNT(*) FROM memberships m WHERE m.user_id = u.id \
+                 AND m.organisation_id = $3) AS member \
+                 FROM users u LEFT JOIN enrolments e ON e.user_id = u.id AND e.course_id = $2 WHERE u.email = $1",
             )
             .bind(&row.email)
             .bind(&course.id)
+            .bind(&course.organisation_id)
             .fetch_optional(pool)
             .await
         })?;
+        if existing.as_ref().is_some_and(|(_, _, member)| *member == 0) && !rights.any_institute {
+            plan.problems.push(LineProblem {
+                line: row.line,
+                field: Some("email".into()),
+                message: format!(
+                    "{} is not a member of this course's institute; add the person to the institute first, or ask \
+                     an administrator",
+                    row.email
+                ),
+            });
+            continue;
+        }
         let (fate, user_id) = match existing {
             None if row.name.is_none() => {
                 plan.problems.push(LineProblem {
@@ -96,9 +113,9 @@ pub async fn plan(db: &Db, course: &Course, bytes: &[u8], rights: Rights) -> Res
                 continue;
             }
             None => (Fate::NewAccount, None),
-            Some((id, None)) => (Fate::Enrol, Some(id)),
-            Some((id, Some(state))) if state == "withdrawn" => (Fate::Reenrol, Some(id)),
-            Some((id, Some(_))) => (Fate::AlreadyEnrolled, Some(id)),
+            Some((id, None, _)) => (Fate::Enrol, Some(id)),
+            Some((id, Some(state), _)) if state == "withdrawn" => (Fate::Reenrol, Some(id)),
+            Some((id, Some(_), _)) => (Fate::AlreadyEnrolled, Some(id)),
         };
         if let Some(cohort) = &row.cohort {
             if cohorts_seen.insert(cohort.clone()) && cohort_id(db, &course.organisation_id, cohort).await?.is_none() {

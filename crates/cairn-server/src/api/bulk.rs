@@ -250,7 +250,10 @@ fn yes() -> bool {
 
 /// What a caller's bulk file may create: accounts and cohorts need an institute manager.
 fn rights(actor: &Actor, course: &Course) -> Rights {
-    Rights { create_accounts_and_cohorts: policy::may_manage_members(&actor.principal, &course.organisation_id) }
+    Rights {
+        create_accounts_and_cohorts: policy::may_manage_members(&actor.principal, &course.organisation_id),
+        any_institute: actor.principal.is_admin(),
+    }
 }
 
 /// The link of an invitation e-mail, on the public address people use to reach Cairn.

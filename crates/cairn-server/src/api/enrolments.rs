@@ -485,7 +485,7 @@ fn roster_query(
 /// An account the actor may enrol: any for administrators, members of the actor's own
 /// institutes for everyone else. Accounts outside that scope are "not found", so staff of
 /// one institute cannot probe which e-mails exist elsewhere.
-async fn account_in_scope(
+pub(crate) async fn account_in_scope(
     state: &AppState,
     actor: &Actor,
     user_id: Option<&str>,

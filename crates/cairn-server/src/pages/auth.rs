@@ -33,8 +33,16 @@ pub struct LoginForm {
 /// Only local paths are followed after login, so the login page cannot be used to send
 /// people to another site ("open redirect").
 fn safe_next(next: Option<&str>) -> Option<String> {
-    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") && !n.contains("://"))
-        .map(str::to_string)
+    // Browsers drop tabs and line breaks inside URLs and read a backslash as a slash, so
+    // `/\t/evil.example` would become `//evil.example`: any of them is refused outright.
+    next.filter(|n| {
+        n.starts_with('/')
+            && !n.starts_with("//")
+            && !n.contains('\\')
+            && !n.contains("://")
+            && !n.chars().any(|c| c.is_control())
+    })
+    .map(str::to_string)
 }
 
 #[handler]
@@ -135,6 +143,9 @@ mod tests {
             (Some("https://evil.example"), None),
             (Some("/redirect?to=https://evil.example"), None),
             (Some("admin"), None),
+            (Some("/\t/evil.example"), None),
+            (Some("/\n/evil.example"), None),
+            (Some("/a\\b"), None),
             (None, None),
         ];
         for (input, expected) in cases {

@@ -440,9 +440,12 @@ pub async fn save_lesson(
         url: field("url"),
     };
     let needs: Vec<String> = fields.keys().filter_map(|k| k.strip_prefix("needs_")).map(str::to_string).collect();
+    // Checked before anything is written, then the prerequisites (which can still be
+    // refused, for a cycle) before the lesson, so a refused form changes nothing.
     let result = async {
-        outline::update_lesson(&state.db, &id, form.input()?).await?;
+        let input = form.input()?.validated().map_err(|e| HttpError::invalid(e.to_string()))?;
         outline::set_prerequisites(&state.db, &id, &needs).await?;
+        outline::update_lesson(&state.db, &id, input).await?;
         Ok::<(), HttpError>(())
     }
     .await;

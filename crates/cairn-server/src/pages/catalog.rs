@@ -272,6 +272,11 @@ pub async fn self_enrol(
 pub async fn resume(state: Data<&Arc<AppState>>, user: CurrentUser, id: Path<String>) -> Result<Response, HttpError> {
     let actor = &user.0;
     let course = crate::api::courses::visible_course(&state, actor, &id).await?;
+    // Without open access (not enrolled, withdrawn, expired) there is nothing to resume:
+    // the course page says why and how to get in.
+    if !enrolments::may_take(&state.db, &actor.principal, &course).await? {
+        return Ok(see_other(&format!("/courses/{}", course.slug)));
+    }
     let outline = outline::of_course(&state.db, &course.id).await?;
     let (statuses, _) = learner_statuses(&state, &course.id, &actor.user.id).await?;
     let mut rows = progress::lesson_rows(&state.db, &course.id, &actor.user.id).await?;
@@ -321,8 +326,12 @@ pub async fn locked_lesson_of_item(
         return Ok(None);
     }
     let outline = outline::of_course(&state.db, &course.id).await?;
-    let Some(lesson) =
-        outline.lessons().find(|l| l.kind == "scorm" && l.item_identifier.as_deref() == Some(item)).cloned()
+    // The lesson for this item, else a lesson that stands for the whole package.
+    let Some(lesson) = outline
+        .lessons()
+        .find(|l| l.kind == "scorm" && l.item_identifier.as_deref() == Some(item))
+        .or_else(|| outline.lessons().find(|l| l.kind == "scorm" && l.item_identifier.is_none()))
+        .cloned()
     else {
         return Ok(None);
     };

@@ -214,15 +214,22 @@ pub async fn add_cohort_member(
         .find(|o| o.id == cohort.organisation_id)
         .ok_or_else(|| HttpError::not_found("no such cohort"))?;
     let org = managed_institute(&state, actor, &org.slug).await?;
-    match accounts::find_by_email(&state.db, &form.email).await? {
+    let person = match accounts::find_by_email(&state.db, &form.email).await? {
+        // Only members of this institute join its cohorts; others read as unknown, so the
+        // page does not tell which e-mails have accounts elsewhere.
+        Some(p) if accounts::organisation_ids(&state.db, &p.id).await?.contains(&org.id) => Some(p),
+        _ => None,
+    };
+    match person {
         Some(member) => {
             cairn_core::cohorts::add_member(&state.db, &cohort.id, &member.id).await?;
             Ok(super::see_other(&format!("/institute/{}/cohorts", org.slug)))
         }
         None => {
-            let context = cohorts_context(&state, jar, actor, &org)
-                .await?
-                .error(format!("No account uses {}. Add the person to the institute first.", form.email.trim()));
+            let context = cohorts_context(&state, jar, actor, &org).await?.error(format!(
+                "No member of this institute uses {}. Add the person to the institute first.",
+                form.email.trim()
+            ));
             Ok((StatusCode::UNPROCESSABLE_ENTITY, context.render(&state, "pages/cohorts")?).into_response())
         }
     }

@@ -94,6 +94,23 @@ pub async fn lesson_page(
         .into_response())
 }
 
+/// Refuses to record anything on a lesson whose prerequisites the learner has not done.
+async fn ensure_open(state: &AppState, visit: &Visit, user_id: &str) -> Result<(), HttpError> {
+    if !visit.learner {
+        return Ok(());
+    }
+    let statuses = progress::lesson_rows(&state.db, &visit.course.id, user_id)
+        .await?
+        .into_iter()
+        .map(|r| (r.lesson_id, progress::parse_status(&r.status)))
+        .collect();
+    if progress::is_open(&visit.outline, &visit.lesson.id, &statuses) {
+        Ok(())
+    } else {
+        Err(HttpError::forbidden("this lesson opens when the lessons it needs are done"))
+    }
+}
+
 #[derive(Deserialize)]
 pub struct Empty {}
 
@@ -107,6 +124,7 @@ pub async fn mark_done(
 ) -> Result<Response, HttpError> {
     let actor = &user.0;
     let visit = open(&state, actor, &course_id, &lesson_id).await?;
+    ensure_open(&state, &visit, &actor.user.id).await?;
     if visit.lesson.kind != "page" {
         return Err(HttpError::invalid("only reading lessons are marked as done by hand"));
     }
@@ -129,6 +147,7 @@ pub async fn visit_link(
 ) -> Result<Response, HttpError> {
     let actor = &user.0;
     let visit = open(&state, actor, &course_id, &lesson_id).await?;
+    ensure_open(&state, &visit, &actor.user.id).await?;
     let Some(url) = visit.lesson.url.clone().filter(|_| visit.lesson.kind == "link") else {
         return Err(HttpError::not_found("this lesson is not a link"));
     };

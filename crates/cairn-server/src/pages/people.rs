@@ -138,9 +138,18 @@ pub async fn enrol_one(
     let actor = &user.0;
     let course = managed(&state, actor, &id).await?;
     let result = async {
-        let learner = accounts::find_by_email(&state.db, &form.email).await?.ok_or_else(|| {
-            HttpError::invalid(format!("no account uses {}; create it first or use a CSV file", form.email.trim()))
-        })?;
+        // The same rule as the API: staff enrol the people of their own institutes.
+        let learner =
+            crate::api::enrolments::account_in_scope(&state, actor, None, Some(&form.email)).await.map_err(|e| {
+                if e.status == StatusCode::NOT_FOUND {
+                    HttpError::invalid(format!(
+                        "no account among the people you look after uses {}; a CSV file creates new accounts",
+                        form.email.trim()
+                    ))
+                } else {
+                    e
+                }
+            })?;
         let new = NewEnrolment {
             course_id: course.id.clone(),
             user_id: learner.id,
@@ -179,6 +188,10 @@ pub async fn enrol_cohort(
     let actor = &user.0;
     let course = managed(&state, actor, &id).await?;
     let result = async {
+        // Enrolling a whole cohort is the institute's decision, as in the API.
+        if !cairn_core::accounts::policy::may_manage_members(&actor.principal, &course.organisation_id) {
+            return Err(HttpError::forbidden("only the institute's managers enrol whole cohorts"));
+        }
         let cohort = cohorts::find(&state.db, &form.cohort).await?;
         if cohort.organisation_id != course.organisation_id {
             return Err(HttpError::invalid("choose a cohort of this course's institute"));
@@ -264,6 +277,7 @@ pub async fn bulk_enrol(
             &actor.principal,
             &course.organisation_id,
         ),
+        any_institute: actor.principal.is_admin(),
     };
     if action == "apply" {
         match bulk::apply(&state.db, &course, &csv, rights, &invite_link(&state)).await? {

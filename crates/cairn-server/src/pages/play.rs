@@ -57,7 +57,17 @@ pub async fn play(
             return Ok(super::see_other(&format!("/courses/{}?locked={}", course.slug, lesson)));
         }
     }
+    let slug = course.slug.clone();
     let launch = player::open(&state, actor, course, query.item.as_deref()).await?;
+    // Without `?item=` the player chose the resume point or the first item: its lesson
+    // must be open too.
+    if query.item.is_none() {
+        if let Some(lesson) =
+            super::catalog::locked_lesson_of_item(&state, actor, &launch.course, &launch.item.identifier).await?
+        {
+            return Ok(super::see_other(&format!("/courses/{slug}?locked={lesson}")));
+        }
+    }
     let attempts = tracking::of_learner(&state.db, &actor.user.id, &launch.course.id).await?;
     let progress = tracking::rollup(&launch.outline, &attempts);
     // Locks are worked out again after the launch, which may itself have changed a status
