@@ -252,18 +252,28 @@ pub async fn mark_done(db: &Db, lesson: &Lesson, user_id: &str) -> Result<Course
 /// enrolment (if any). SCORM lessons are re-derived from attempts each time; page and link
 /// lessons keep what the learner did. The completion date is set once.
 pub async fn refresh(db: &Db, course_id: &str, user_id: &str) -> Result<CourseProgress, ProgressError> {
+    Ok(refresh_with_statuses(db, course_id, user_id).await?.0)
+}
+
+/// [`refresh`], also returning every lesson's status (lesson id → status), which pages
+/// need next and would otherwise read again.
+pub async fn refresh_with_statuses(
+    db: &Db,
+    course_id: &str,
+    user_id: &str,
+) -> Result<(CourseProgress, HashMap<String, LessonStatus>), ProgressError> {
     let outline = outline::of_course(db, course_id).await?;
     let stored: HashMap<String, LessonProgressRow> =
         lesson_rows(db, course_id, user_id).await?.into_iter().map(|r| (r.lesson_id.clone(), r)).collect();
+    let (package, min_score): (Option<String>, Option<f64>) = on_db!(db, |pool| {
+        sqlx::query_as("SELECT current_package_id, completion_min_score FROM courses WHERE id = $1")
+            .bind(course_id)
+            .fetch_optional(pool)
+            .await
+    })?
+    .unwrap_or_default();
     let has_scorm = outline.lessons().any(|l| l.kind == "scorm");
     let (items, attempts) = if has_scorm {
-        let package: Option<String> = on_db!(db, |pool| {
-            sqlx::query_scalar("SELECT current_package_id FROM courses WHERE id = $1")
-                .bind(course_id)
-                .fetch_optional(pool)
-                .await
-        })?
-        .flatten();
         let items = match package {
             Some(p) => packages::items(db, &p).await?,
             None => Vec::new(),
@@ -274,6 +284,7 @@ pub async fn refresh(db: &Db, course_id: &str, user_id: &str) -> Result<CoursePr
     };
 
     let mut facts = Vec::new();
+    let mut statuses = HashMap::new();
     for lesson in outline.lessons() {
         let fact = if lesson.kind == "scorm" {
             let (mut status, mut score, time) =
@@ -303,18 +314,12 @@ pub async fn refresh(db: &Db, course_id: &str, user_id: &str) -> Result<CoursePr
                 time_seconds: row.map_or(0.0, |r| r.time_spent_seconds),
             }
         };
+        statuses.insert(lesson.id.clone(), fact.status);
         facts.push(fact);
     }
-    let min_score: Option<f64> = on_db!(db, |pool| {
-        sqlx::query_scalar("SELECT completion_min_score FROM courses WHERE id = $1")
-            .bind(course_id)
-            .fetch_optional(pool)
-            .await
-    })?
-    .flatten();
     let progress = evaluate(&facts, min_score);
     store(db, course_id, user_id, &progress).await?;
-    Ok(progress)
+    Ok((progress, statuses))
 }
 
 /// Writes the result onto the enrolment. Once completed, an enrolment stays completed with

@@ -138,12 +138,7 @@ pub async fn learner_statuses(
     course_id: &str,
     user_id: &str,
 ) -> Result<(HashMap<String, LessonStatus>, progress::CourseProgress), HttpError> {
-    let course_progress = progress::refresh(&state.db, course_id, user_id).await?;
-    let statuses = progress::lesson_rows(&state.db, course_id, user_id)
-        .await?
-        .into_iter()
-        .map(|r| (r.lesson_id, progress::parse_status(&r.status)))
-        .collect();
+    let (course_progress, statuses) = progress::refresh_with_statuses(&state.db, course_id, user_id).await?;
     Ok((statuses, course_progress))
 }
 
