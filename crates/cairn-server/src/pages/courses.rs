@@ -7,21 +7,17 @@ use cairn_core::packages::ImportOutcome;
 use cairn_core::{catalog, organisations};
 use poem::http::StatusCode;
 use poem::web::cookie::CookieJar;
-use poem::web::{Data, Field, Multipart, Query};
+use poem::web::{Data, Multipart, Query};
 use poem::{handler, IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{json, Value};
-use tokio::io::AsyncReadExt;
 
 use super::{see_other, CurrentUser, PageContext};
 use crate::app::AppState;
 use crate::auth::Actor;
 use crate::imports::{self, DiagnosticView, ImportChoice};
-use crate::web::csrf;
 use crate::web::errors::HttpError;
-
-/// Longest text field accepted in the upload form (course, institute, title).
-const MAX_FORM_TEXT: u64 = 1024;
+use crate::web::{csrf, multipart};
 
 const STAFF: [Role; 3] = [Role::Instructor, Role::Manager, Role::Admin];
 
@@ -110,21 +106,6 @@ pub async fn import_page(
     Ok(import_form(&state, jar, actor, &choice).await?.render(&state, "pages/import")?.into_response())
 }
 
-/// Reads a short text field, refusing one longer than [`MAX_FORM_TEXT`].
-pub(super) async fn small_text(field: Field) -> Result<String, HttpError> {
-    let mut text = String::new();
-    field
-        .into_async_read()
-        .take(MAX_FORM_TEXT + 1)
-        .read_to_string(&mut text)
-        .await
-        .map_err(|e| HttpError::bad_request(format!("the form could not be read: {e}")))?;
-    if text.len() as u64 > MAX_FORM_TEXT {
-        return Err(HttpError::invalid(format!("a form field is longer than {MAX_FORM_TEXT} characters")));
-    }
-    Ok(text)
-}
-
 /// Takes the upload form. The CSRF token must be the first field, so a forged request is
 /// refused before any file is stored.
 #[handler]
@@ -135,33 +116,22 @@ pub async fn import(
     mut form: Multipart,
 ) -> Result<Response, HttpError> {
     let actor = user.require(&STAFF)?;
-    let unreadable =
-        |e: poem::error::ParseMultipartError| HttpError::bad_request(format!("the upload could not be read: {e}"));
+    csrf::verify_multipart(jar, &mut form).await?;
     let mut choice = ImportChoice::default();
     let mut upload: Option<(std::fs::File, String)> = None;
-    let mut checked = false;
-    while let Some(field) = form.next_field().await.map_err(unreadable)? {
+    while let Some(field) = form.next_field().await.map_err(|e| multipart::unreadable(&e))? {
         let name = field.name().unwrap_or("").to_string();
-        if !checked {
-            let token = if name == csrf::CSRF_FIELD { Some(small_text(field).await?) } else { None };
-            csrf::verify(jar, token.as_deref())?;
-            checked = true;
-            continue;
-        }
         match name.as_str() {
-            "course" => choice.course = Some(small_text(field).await?),
-            "institute" => choice.institute = Some(small_text(field).await?),
-            "title" => choice.title = Some(small_text(field).await?),
+            "course" => choice.course = Some(multipart::text(field).await?),
+            "institute" => choice.institute = Some(multipart::text(field).await?),
+            "title" => choice.title = Some(multipart::text(field).await?),
             "file" => {
                 let filename = field.file_name().unwrap_or("package.zip").to_string();
-                let file = field.tempfile().await.map_err(unreadable)?.into_std().await;
+                let file = field.tempfile().await.map_err(|e| multipart::unreadable(&e))?.into_std().await;
                 upload = Some((file, filename));
             }
             _ => {}
         }
-    }
-    if !checked {
-        csrf::verify(jar, None)?;
     }
     let Some((file, filename)) = upload.filter(|(f, _)| f.metadata().is_ok_and(|m| m.len() > 0)) else {
         let context = import_form(&state, jar, actor, &choice).await?.error("Choose a package file (.zip) to import.");

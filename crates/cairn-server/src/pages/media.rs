@@ -11,8 +11,8 @@ use poem::{handler, Response};
 use super::authoring::{back_to_editor, editable, refused};
 use super::CurrentUser;
 use crate::app::AppState;
-use crate::web::csrf;
 use crate::web::errors::HttpError;
+use crate::web::{csrf, multipart};
 
 /// Largest course image (cover or picture for a page).
 pub const MAX_IMAGE_BYTES: usize = 2 * 1024 * 1024;
@@ -66,37 +66,15 @@ pub async fn upload_image(
 ) -> Result<Response, HttpError> {
     let actor = &user.0;
     let course = editable(&state, actor, &id).await?;
-    let unreadable =
-        |e: poem::error::ParseMultipartError| HttpError::bad_request(format!("the upload could not be read: {e}"));
-    let mut checked = false;
+    csrf::verify_multipart(jar, &mut form).await?;
     let mut purpose = String::new();
     let mut bytes: Option<Vec<u8>> = None;
-    while let Some(field) = form.next_field().await.map_err(unreadable)? {
-        let name = field.name().unwrap_or("").to_string();
-        if !checked {
-            let token = if name == csrf::CSRF_FIELD { Some(super::courses::small_text(field).await?) } else { None };
-            csrf::verify(jar, token.as_deref())?;
-            checked = true;
-            continue;
-        }
-        match name.as_str() {
-            "purpose" => purpose = super::courses::small_text(field).await?,
-            "file" => {
-                use tokio::io::AsyncReadExt as _;
-                let mut data = Vec::new();
-                field
-                    .into_async_read()
-                    .take(MAX_IMAGE_BYTES as u64 + 1)
-                    .read_to_end(&mut data)
-                    .await
-                    .map_err(|e| HttpError::bad_request(format!("the upload could not be read: {e}")))?;
-                bytes = Some(data);
-            }
+    while let Some(field) = form.next_field().await.map_err(|e| multipart::unreadable(&e))? {
+        match field.name().unwrap_or("") {
+            "purpose" => purpose = multipart::text(field).await?,
+            "file" => bytes = Some(multipart::bytes_up_to(field, MAX_IMAGE_BYTES).await?),
             _ => {}
         }
-    }
-    if !checked {
-        csrf::verify(jar, None)?;
     }
     let problem = match &bytes {
         None => Some("choose an image file".to_string()),

@@ -27,6 +27,7 @@ use crate::app::AppState;
 use crate::auth::Actor;
 use crate::web::csrf::{self, VerifiedForm};
 use crate::web::errors::HttpError;
+use crate::web::multipart;
 
 /// A course whose learners the actor manages.
 async fn managed(state: &AppState, actor: &Actor, id_or_slug: &str) -> Result<Course, HttpError> {
@@ -226,40 +227,20 @@ pub async fn bulk_enrol(
 ) -> Result<Response, HttpError> {
     let actor = &user.0;
     let course = managed(&state, actor, &id).await?;
-    let unreadable =
-        |e: poem::error::ParseMultipartError| HttpError::bad_request(format!("the upload could not be read: {e}"));
-    let mut checked = false;
+    csrf::verify_multipart(jar, &mut form).await?;
     let mut action = String::from("preview");
     let mut csv: Option<Vec<u8>> = None;
-    while let Some(field) = form.next_field().await.map_err(unreadable)? {
-        let name = field.name().unwrap_or("").to_string();
-        if !checked {
-            let token = if name == csrf::CSRF_FIELD { Some(super::courses::small_text(field).await?) } else { None };
-            csrf::verify(jar, token.as_deref())?;
-            checked = true;
-            continue;
-        }
-        match name.as_str() {
-            "action" => action = super::courses::small_text(field).await?,
+    while let Some(field) = form.next_field().await.map_err(|e| multipart::unreadable(&e))? {
+        match field.name().unwrap_or("") {
+            "action" => action = multipart::text(field).await?,
             "file" | "csv" => {
-                use tokio::io::AsyncReadExt as _;
-                let mut data = Vec::new();
-                let limit = cairn_core::enrolments::bulk_csv::MAX_FILE_BYTES as u64;
-                field
-                    .into_async_read()
-                    .take(limit + 1)
-                    .read_to_end(&mut data)
-                    .await
-                    .map_err(|e| HttpError::bad_request(format!("the upload could not be read: {e}")))?;
+                let data = multipart::bytes_up_to(field, cairn_core::enrolments::bulk_csv::MAX_FILE_BYTES).await?;
                 if !data.is_empty() {
                     csv = Some(data);
                 }
             }
             _ => {}
         }
-    }
-    if !checked {
-        csrf::verify(jar, None)?;
     }
     let Some(csv) = csv else {
         return refused(

@@ -82,6 +82,17 @@ impl<'a, T: DeserializeOwned> FromRequest<'a> for VerifiedForm<T> {
     }
 }
 
+/// Checks the CSRF token of a multipart form, which must be its first field, so that a
+/// forged upload is refused before any file is read. The caller reads the other fields.
+pub async fn verify_multipart(jar: &CookieJar, form: &mut poem::web::Multipart) -> Result<(), HttpError> {
+    let first = form.next_field().await.map_err(|e| super::multipart::unreadable(&e))?;
+    let token = match first {
+        Some(field) if field.name() == Some(CSRF_FIELD) => Some(super::multipart::text(field).await?),
+        _ => None,
+    };
+    verify(jar, token.as_deref())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,4 +3,5 @@
 pub mod csrf;
 pub mod errors;
 pub mod middleware;
+pub mod multipart;
 pub mod templates;
