@@ -131,7 +131,7 @@ pub async fn members(db: &Db, cohort_id: &str) -> Result<Vec<Member>, CohortErro
 }
 
 /// Enrols every member of a cohort in a course, with the cohort recorded on each
-/// enrolment. Returns how many were enrolled or re-activated.
+/// enrolment, all in one transaction. Returns how many were enrolled or re-activated.
 pub async fn enrol_cohort(
     db: &Db,
     course_id: &str,
@@ -139,18 +139,18 @@ pub async fn enrol_cohort(
     starts_at: Option<OffsetDateTime>,
     ends_at: Option<OffsetDateTime>,
 ) -> Result<usize, CohortError> {
-    enrolments::check_dates(starts_at, ends_at)?;
     let members = members(db, cohort_id).await?;
-    for m in &members {
-        let new = NewEnrolment {
+    let list: Vec<NewEnrolment> = members
+        .iter()
+        .map(|m| NewEnrolment {
             course_id: course_id.to_string(),
             user_id: m.user_id.clone(),
             source: Source::Cohort,
             cohort_id: Some(cohort_id.to_string()),
             starts_at,
             ends_at,
-        };
-        enrolments::enrol(db, &new).await?;
-    }
+        })
+        .collect();
+    enrolments::enrol_all(db, &list).await?;
     Ok(members.len())
 }

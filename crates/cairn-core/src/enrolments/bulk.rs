@@ -78,20 +78,11 @@ pub async fn plan(db: &Db, course: &Course, bytes: &[u8], rights: Rights) -> Res
     let (rows, problems): (Vec<BulkRow>, Vec<LineProblem>) = bulk_csv::parse_with_problems(bytes);
     let mut plan = BulkPlan { problems, ..BulkPlan::default() };
     let mut cohorts_seen = BTreeSet::new();
+    let emails: Vec<&str> = rows.iter().map(|r| r.email.as_str()).collect();
+    let mut accounts = existing_accounts(db, course, &emails).await?;
     for row in rows {
-        let existing: Option<(String, Option<String>, i64)> = on_db!(db, |pool| {
-            sqlx::query_as(
-                "SELECT u.id, e.state, (SELECT COUNT(*) FROM memberships m WHERE m.user_id = u.id \
-                 AND m.organisation_id = $3) AS member \
-                 FROM users u LEFT JOIN enrolments e ON e.user_id = u.id AND e.course_id = $2 WHERE u.email = $1",
-            )
-            .bind(&row.email)
-            .bind(&course.id)
-            .bind(&course.organisation_id)
-            .fetch_optional(pool)
-            .await
-        })?;
-        if existing.as_ref().is_some_and(|(_, _, member)| *member == 0) && !rights.any_institute {
+        let existing = accounts.remove(&row.email);
+        if existing.as_ref().is_some_and(|(_, _, member)| !member) && !rights.any_institute {
             plan.problems.push(LineProblem {
                 line: row.line,
                 field: Some("email".into()),
@@ -157,6 +148,43 @@ pub async fn plan(db: &Db, course: &Course, bytes: &[u8], rights: Rights) -> Res
     // File problems (line 0) first, then by line, so the list reads like the file.
     plan.problems.sort_by_key(|p| p.line);
     Ok(plan)
+}
+
+/// How many e-mails one look-up of existing accounts binds; a fixed number keeps one SQL
+/// text whatever the file's size (unused slots are NULL, which matches nothing).
+const EMAILS_PER_QUERY: usize = 200;
+
+/// The accounts among `emails`: e-mail → (id, state of their enrolment in the course, whether
+/// they belong to the course's institute). One query per 200 rows instead of one per row.
+async fn existing_accounts(
+    db: &Db,
+    course: &Course,
+    emails: &[&str],
+) -> Result<HashMap<String, (String, Option<String>, bool)>, EnrolmentError> {
+    let placeholders: Vec<String> = (3..3 + EMAILS_PER_QUERY).map(|n| format!("${n}")).collect();
+    let sql = format!(
+        "SELECT u.email, u.id, e.state, (SELECT COUNT(*) FROM memberships m WHERE m.user_id = u.id \
+         AND m.organisation_id = $2) AS member \
+         FROM users u LEFT JOIN enrolments e ON e.user_id = u.id AND e.course_id = $1 \
+         WHERE u.email IN ({})",
+        placeholders.join(", ")
+    );
+    let mut found = HashMap::new();
+    for chunk in emails.chunks(EMAILS_PER_QUERY) {
+        let mut slots: Vec<Option<&str>> = chunk.iter().map(|e| Some(*e)).collect();
+        slots.resize(EMAILS_PER_QUERY, None);
+        let rows: Vec<(String, String, Option<String>, i64)> = on_db!(db, |pool| {
+            let mut query = sqlx::query_as(&sql).bind(&course.id).bind(&course.organisation_id);
+            for slot in &slots {
+                query = query.bind(*slot);
+            }
+            query.fetch_all(pool).await
+        })?;
+        for (email, id, state, member) in rows {
+            found.insert(email, (id, state, member > 0));
+        }
+    }
+    Ok(found)
 }
 
 async fn cohort_id(db: &Db, organisation_id: &str, name: &str) -> Result<Option<String>, EnrolmentError> {
@@ -271,13 +299,15 @@ pub async fn apply(
                     .bind(now)
                     .execute(&mut *tx)
                     .await?;
-                sqlx::query("INSERT INTO invitations (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
-                    .bind(&a.token_hash)
-                    .bind(&a.id)
-                    .bind(now)
-                    .bind(expires)
-                    .execute(&mut *tx)
-                    .await?;
+                sqlx::query(
+                    "INSERT INTO invitations (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+                )
+                .bind(&a.token_hash)
+                .bind(&a.id)
+                .bind(now)
+                .bind(expires)
+                .execute(&mut *tx)
+                .await?;
                 sqlx::query(
                     "INSERT INTO email_outbox (id, recipient, kind, subject, body, created_at, tries) \
                      VALUES ($1, $2, 'invitation', $3, $4, $5, 0)",
@@ -302,20 +332,18 @@ pub async fn apply(
                     .execute(&mut *tx)
                     .await?;
                 }
-                sqlx::query(
-                    "INSERT INTO enrolments (id, course_id, user_id, cohort_id, source, state, status, progress_percent, \
-                     score, time_spent_seconds, enrolled_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, 'bulk', 'active', 'not_started', 0, NULL, 0, $5, $5) \
-                     ON CONFLICT (course_id, user_id) DO UPDATE SET state = 'active', withdrawn_at = NULL, \
-                     cohort_id = COALESCE(excluded.cohort_id, enrolments.cohort_id), updated_at = excluded.updated_at",
-                )
-                .bind(db::new_id())
-                .bind(&course.id)
-                .bind(user_id)
-                .bind(cohort_id)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
+                // No dates from a file: absent dates keep an existing enrolment's window.
+                sqlx::query(super::UPSERT_SQL)
+                    .bind(db::new_id())
+                    .bind(&course.id)
+                    .bind(user_id)
+                    .bind(cohort_id)
+                    .bind(super::Source::Bulk.as_str())
+                    .bind(now)
+                    .bind(None::<time::OffsetDateTime>)
+                    .bind(None::<time::OffsetDateTime>)
+                    .execute(&mut *tx)
+                    .await?;
             }
             tx.commit().await
         }

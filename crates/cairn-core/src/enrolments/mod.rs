@@ -144,31 +144,49 @@ pub async fn find_by_id(db: &Db, id: &str) -> Result<Enrolment, EnrolmentError> 
 /// Enrols a learner, or reactivates (and re-dates) a withdrawn or existing enrolment, in
 /// one statement so that two requests at once cannot make two rows. Progress is kept.
 pub async fn enrol(db: &Db, new: &NewEnrolment) -> Result<Enrolment, EnrolmentError> {
-    check_dates(new.starts_at, new.ends_at)?;
+    enrol_all(db, std::slice::from_ref(new)).await?;
+    find(db, &new.course_id, &new.user_id).await?.ok_or(EnrolmentError::NotFound)
+}
+
+/// Enrols (or re-activates) a new enrolment, or refreshes an existing one: a withdrawn
+/// one becomes active again with its data, and a cohort or dates given replace the old
+/// ones while absent ones keep them. Binds: id, course, user, cohort, source, now,
+/// starts_at, ends_at. The one statement every way of enrolling uses.
+pub(crate) const UPSERT_SQL: &str = "INSERT INTO enrolments (id, course_id, user_id, cohort_id, source, state, \
+     status, progress_percent, score, time_spent_seconds, enrolled_at, starts_at, ends_at, updated_at) \
+     VALUES ($1, $2, $3, $4, $5, 'active', 'not_started', 0, NULL, 0, $6, $7, $8, $6) \
+     ON CONFLICT (course_id, user_id) DO UPDATE SET state = 'active', withdrawn_at = NULL, \
+     cohort_id = COALESCE(excluded.cohort_id, enrolments.cohort_id), \
+     starts_at = COALESCE(excluded.starts_at, enrolments.starts_at), \
+     ends_at = COALESCE(excluded.ends_at, enrolments.ends_at), updated_at = excluded.updated_at";
+
+/// Enrols several people in one transaction: all of them or, on an error, none.
+pub async fn enrol_all(db: &Db, list: &[NewEnrolment]) -> Result<(), EnrolmentError> {
+    for new in list {
+        check_dates(new.starts_at, new.ends_at)?;
+    }
     let now = db::now();
     on_db!(db, |pool| {
-        sqlx::query(
-            "INSERT INTO enrolments (id, course_id, user_id, cohort_id, source, state, status, progress_percent, score, \
-             time_spent_seconds, enrolled_at, starts_at, ends_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, 'active', 'not_started', 0, NULL, 0, $6, $7, $8, $6) \
-             ON CONFLICT (course_id, user_id) DO UPDATE SET state = 'active', withdrawn_at = NULL, \
-             cohort_id = COALESCE(excluded.cohort_id, enrolments.cohort_id), \
-             starts_at = COALESCE(excluded.starts_at, enrolments.starts_at), \
-             ends_at = COALESCE(excluded.ends_at, enrolments.ends_at), updated_at = excluded.updated_at",
-        )
-        .bind(db::new_id())
-        .bind(&new.course_id)
-        .bind(&new.user_id)
-        .bind(&new.cohort_id)
-        .bind(new.source.as_str())
-        .bind(now)
-        .bind(new.starts_at)
-        .bind(new.ends_at)
-        .execute(pool)
+        async {
+            let mut tx = pool.begin().await?;
+            for new in list {
+                sqlx::query(UPSERT_SQL)
+                    .bind(db::new_id())
+                    .bind(&new.course_id)
+                    .bind(&new.user_id)
+                    .bind(&new.cohort_id)
+                    .bind(new.source.as_str())
+                    .bind(now)
+                    .bind(new.starts_at)
+                    .bind(new.ends_at)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await
+        }
         .await
-        .map(|r| r.rows_affected())
     })?;
-    find(db, &new.course_id, &new.user_id).await?.ok_or(EnrolmentError::NotFound)
+    Ok(())
 }
 
 /// A learner enrolling themselves: the course must be published and open, or keyed with
