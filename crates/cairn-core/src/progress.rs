@@ -278,7 +278,7 @@ pub async fn refresh_with_statuses(
             Some(p) => packages::items(db, &p).await?,
             None => Vec::new(),
         };
-        (items, tracking::of_learner(db, user_id, course_id).await?)
+        (items, tracking::statuses_of_learner(db, user_id, course_id).await?)
     } else {
         (Vec::new(), Vec::new())
     };
@@ -319,7 +319,86 @@ pub async fn refresh_with_statuses(
     }
     let progress = evaluate(&facts, min_score);
     store(db, course_id, user_id, &progress).await?;
+    clear_pending(db, course_id, user_id, has_scorm.then_some(attempts.as_slice())).await?;
     Ok((progress, statuses))
+}
+
+/// Clears the "progress pending" mark of the attempts whose data this refresh read. The
+/// mark is cleared only at the revision that was read: a commit written since keeps its
+/// mark, and the next refresh takes it. Without SCORM lessons no attempt counts, so every
+/// mark of the learner in the course goes.
+async fn clear_pending(db: &Db, course_id: &str, user_id: &str, read: Option<&[Attempt]>) -> Result<(), ProgressError> {
+    let Some(read) = read else {
+        on_db!(db, |pool| {
+            sqlx::query(
+                "UPDATE attempts SET progress_pending = FALSE WHERE course_id = $1 AND user_id = $2 AND progress_pending",
+            )
+            .bind(course_id)
+            .bind(user_id)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected())
+        })
+        .map_err(StoreError::from)?;
+        return Ok(());
+    };
+    for attempt in read.iter().filter(|a| a.progress_pending) {
+        on_db!(db, |pool| {
+            sqlx::query("UPDATE attempts SET progress_pending = FALSE WHERE id = $1 AND revision = $2")
+                .bind(&attempt.id)
+                .bind(attempt.revision)
+                .execute(pool)
+                .await
+                .map(|r| r.rows_affected())
+        })
+        .map_err(StoreError::from)?;
+    }
+    Ok(())
+}
+
+/// Learners of a course with a commit whose progress refresh has not run (it runs in the
+/// background after the commit is acknowledged, and a crash can drop it).
+async fn pending_in_course(db: &Db, course_id: &str) -> Result<Vec<String>, ProgressError> {
+    Ok(on_db!(db, |pool| {
+        sqlx::query_scalar("SELECT DISTINCT user_id FROM attempts WHERE course_id = $1 AND progress_pending")
+            .bind(course_id)
+            .fetch_all(pool)
+            .await
+    })
+    .map_err(StoreError::from)?)
+}
+
+/// Every (course, learner) with a refresh still pending: what the server finishes at start.
+pub async fn pending(db: &Db) -> Result<Vec<(String, String)>, ProgressError> {
+    Ok(on_db!(db, |pool| {
+        sqlx::query_as("SELECT DISTINCT course_id, user_id FROM attempts WHERE progress_pending").fetch_all(pool).await
+    })
+    .map_err(StoreError::from)?)
+}
+
+/// Runs the refreshes still pending in a course, so that a reader of stored progress
+/// (roster, report) sees every acknowledged commit. Usually there is nothing to do: the
+/// pending-mark index holds only marked attempts.
+pub async fn settle_course(db: &Db, course_id: &str) -> Result<(), ProgressError> {
+    for user_id in pending_in_course(db, course_id).await? {
+        refresh(db, course_id, &user_id).await?;
+    }
+    Ok(())
+}
+
+/// [`settle_course`] for one learner's courses (their dashboard).
+pub async fn settle_learner(db: &Db, user_id: &str) -> Result<(), ProgressError> {
+    let courses: Vec<String> = on_db!(db, |pool| {
+        sqlx::query_scalar("SELECT DISTINCT course_id FROM attempts WHERE user_id = $1 AND progress_pending")
+            .bind(user_id)
+            .fetch_all(pool)
+            .await
+    })
+    .map_err(StoreError::from)?;
+    for course_id in courses {
+        refresh(db, &course_id, user_id).await?;
+    }
+    Ok(())
 }
 
 /// Writes the result onto the enrolment. Once completed, an enrolment stays completed with

@@ -70,6 +70,8 @@ pub enum ReportError {
     Store(#[from] StoreError),
     #[error("could not write CSV: {0}")]
     Csv(#[from] csv::Error),
+    #[error(transparent)]
+    Progress(#[from] Box<crate::progress::ProgressError>),
 }
 
 impl From<sqlx::Error> for ReportError {
@@ -187,6 +189,8 @@ async fn run(
                 .fetch_all(pool)
                 .await?;
             for course in &courses {
+                // Commits whose progress refresh has not run yet must be in the report.
+                crate::progress::settle_course(db, course).await.map_err(|e| ReportError::Progress(Box::new(e)))?;
                 let mut rows = sqlx::query_as::<_, CompletionRow>(SQL)
                     .bind(course)
                     .bind(&filter.cohort_id)

@@ -35,9 +35,24 @@ pub struct AppState {
     /// new import is a new id), so entries never go stale; the cache only saves reading
     /// and parsing the manifest on every launch and commit.
     manifests: std::sync::Mutex<std::collections::HashMap<String, Arc<cairn_scorm::Package>>>,
+    /// Attempts of running SCO sessions, and the writer their commits go through
+    /// (`player::live`, docs/ARCHITECTURE.md "The commit path").
+    pub live: crate::player::LiveAttempts,
+    /// Package versions and their item trees, for launches; immutable after import like
+    /// the manifests.
+    outlines: std::sync::Mutex<std::collections::HashMap<String, Arc<PackageOutline>>>,
+    pub commits: cairn_core::tracking::CommitWriter,
+    /// Course-progress refreshes after commits, in the background.
+    pub progress: crate::progress_queue::ProgressQueue,
 }
 
-/// Most manifests kept in memory; the cache is emptied when it is full.
+/// A package version with its organisation's items in outline order.
+pub struct PackageOutline {
+    pub version: cairn_core::packages::PackageVersion,
+    pub items: Vec<cairn_core::packages::PackageItem>,
+}
+
+/// Most manifests (and package outlines) kept in memory; a cache is emptied when it is full.
 const MANIFEST_CACHE_SIZE: usize = 256;
 
 impl AppState {
@@ -53,7 +68,13 @@ impl AppState {
             None => (SessionStore::memory(), RateLimiter::memory()),
         };
         let content = ContentStore::new(config.content_dir());
+        let commits = cairn_core::tracking::CommitWriter::start(db.clone());
+        let progress = crate::progress_queue::ProgressQueue::start(db.clone());
         Ok(Arc::new(AppState {
+            live: Default::default(),
+            outlines: Default::default(),
+            commits,
+            progress,
             templates: Templates::load()?,
             config,
             db,
@@ -76,6 +97,10 @@ impl AppState {
         db.migrate().await?;
         let state = AppState::new(config, db)?;
         state.sweep_content().await?;
+        let pending = state.progress.resume_pending(&state.db).await?;
+        if pending > 0 {
+            tracing::info!(pending, "finishing course-progress refreshes left by the last run");
+        }
         Ok(state)
     }
 
@@ -104,6 +129,24 @@ impl AppState {
         }
         cache.insert(package_id.to_string(), manifest.clone());
         Ok(manifest)
+    }
+
+    /// A package version and its items, read once per version.
+    pub async fn package_outline(&self, package_id: &str) -> Result<Arc<PackageOutline>, HttpError> {
+        if let Some(found) = self.outlines.lock().unwrap_or_else(|e| e.into_inner()).get(package_id) {
+            return Ok(found.clone());
+        }
+        let version = cairn_core::packages::find(&self.db, package_id)
+            .await?
+            .ok_or_else(|| HttpError::not_found("this course has no content yet"))?;
+        let items = cairn_core::packages::items(&self.db, package_id).await?;
+        let outline = Arc::new(PackageOutline { version, items });
+        let mut cache = self.outlines.lock().unwrap_or_else(|e| e.into_inner());
+        if cache.len() >= MANIFEST_CACHE_SIZE {
+            cache.clear();
+        }
+        cache.insert(package_id.to_string(), outline.clone());
+        Ok(outline)
     }
 
     pub fn session_ttl(&self) -> Duration {

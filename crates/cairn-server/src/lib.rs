@@ -12,6 +12,7 @@ pub mod content;
 pub mod imports;
 pub mod pages;
 pub mod player;
+pub mod progress_queue;
 pub mod rate_limit;
 pub mod redis_link;
 pub mod sessions;

@@ -83,7 +83,15 @@ pub enum EnrolmentError {
     #[error(transparent)]
     Catalog(#[from] CatalogError),
     #[error(transparent)]
+    Progress(#[from] Box<crate::progress::ProgressError>),
+    #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+impl From<crate::progress::ProgressError> for EnrolmentError {
+    fn from(e: crate::progress::ProgressError) -> Self {
+        EnrolmentError::Progress(Box::new(e))
+    }
 }
 
 impl From<sqlx::Error> for EnrolmentError {
@@ -278,6 +286,7 @@ pub struct MyCourse {
 
 /// A learner's active enrolments, most recently used first.
 pub async fn of_user(db: &Db, user_id: &str) -> Result<Vec<MyCourse>, EnrolmentError> {
+    crate::progress::settle_learner(db, user_id).await?;
     Ok(on_db!(db, |pool| {
         sqlx::query_as(
             "SELECT c.id AS course_id, c.slug, c.title, c.summary, c.cover_image, e.status, e.state, e.progress_percent, \

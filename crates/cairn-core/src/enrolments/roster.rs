@@ -115,6 +115,7 @@ pub struct RosterPage {
 
 /// A page of a course's roster.
 pub async fn roster(db: &Db, q: &RosterQuery) -> Result<RosterPage, EnrolmentError> {
+    crate::progress::settle_course(db, &q.course_id).await?;
     let limit = q.limit.clamp(1, MAX_PAGE);
     let offset = q.offset.max(0);
     let (state, status) = match q.status.as_deref() {

@@ -191,8 +191,14 @@ fn suspend_data(seq: i64) -> String {
     format!("v=3|seq={seq}|pages={pages}|answers={}|bookmark=slide-{seq}", "a1b2c3d4e5".repeat(20))
 }
 
-/// The SetValues of the next commit of a session (23 over four commits); the fourth
-/// terminates. Every commit sets `cmi.location` to `seq-<n>` (checked by the durability run).
+/// Commits per session: a SCO session of about 80 s with the player committing every 10 s.
+pub const COMMITS_PER_SESSION: usize = 8;
+
+/// The SetValues of the next commit of a session (26 over eight commits); the eighth
+/// terminates. As authoring tools do on every slide, each commit sets `cmi.location` (to
+/// `seq-<n>`, which the durability run checks) and `cmi.suspend_data`; the first one also
+/// marks the SCO incomplete, the fourth answers a true-false question, and the last sets
+/// score, status, session time and exit.
 fn script(launch: &mut Launch, seq: i64, rng: &mut StdRng) -> (Map<String, Value>, bool) {
     let mut m = Map::new();
     let mut set = |k: &str, v: String| {
@@ -200,13 +206,11 @@ fn script(launch: &mut Launch, seq: i64, rng: &mut StdRng) -> (Map<String, Value
     };
     set("cmi.location", format!("seq-{seq}"));
     set("cmi.suspend_data", suspend_data(seq));
-    let terminate = launch.step >= 3;
+    let last = COMMITS_PER_SESSION - 1;
+    let terminate = launch.step >= last;
     match launch.step {
-        0 => {
-            set("cmi.completion_status", "incomplete".into());
-            set("cmi.progress_measure", "0.25".into());
-        }
-        1 | 2 => {
+        0 => set("cmi.completion_status", "incomplete".into()),
+        3 => {
             let n = launch.interactions;
             launch.interactions += 1;
             set(&format!("cmi.interactions.{n}.id"), format!("q-{n}"));
@@ -217,16 +221,17 @@ fn script(launch: &mut Launch, seq: i64, rng: &mut StdRng) -> (Map<String, Value
                 if rng.gen_bool(0.7) { "correct" } else { "incorrect" }.into(),
             );
         }
-        _ => {
+        step if step >= last => {
             // One session in three finishes the SCO (the next launch starts a new attempt);
             // the others suspend and resume the same attempt.
             let done = rng.gen_bool(1.0 / 3.0) || launch.interactions > 100;
             set("cmi.score.scaled", "0.8".into());
             set("cmi.score.raw", "80".into());
             set("cmi.completion_status", if done { "completed" } else { "incomplete" }.into());
-            set("cmi.session_time", format!("PT{}S", rng.gen_range(20..40)));
+            set("cmi.session_time", format!("PT{}S", rng.gen_range(60..100)));
             set("cmi.exit", if done { "normal" } else { "suspend" }.into());
         }
+        _ => {}
     }
     launch.step += 1;
     (m, terminate)
@@ -283,7 +288,8 @@ pub async fn healthz_loop(learner: Arc<Learner>, phase: Arc<Phase>) {
     }
 }
 
-/// Sessions back to back: launch, four commits (the last terminates), launch again. With
+/// Sessions back to back: launch, [`COMMITS_PER_SESSION`] commits (the last terminates),
+/// launch again. With
 /// `think`, the learner waits that long after the launch and after every commit (paced);
 /// without, it sends the next request at once (closed loop). `start` delays the first launch.
 pub async fn session_loop(

@@ -364,8 +364,9 @@ fn report(s: &Settings, runs: &[EngineRun]) {
         }
     }
     say(format!(
-        "\nPaced: every learner commits once per {} s (Initialize = player page, 4 commits per session):\n",
-        s.think
+        "\nPaced: every learner commits once per {} s (Initialize = player page, {} commits per session):\n",
+        s.think,
+        learner::COMMITS_PER_SESSION
     ));
     say("| engine | learners | commits/s | commits measured | p50 | p99 | max | p99 < 50 ms | errors | CPU server / client / postgres / other |");
     say("|---|---|---|---|---|---|---|---|---|---|");

@@ -126,7 +126,7 @@ impl TrackingApi {
         match player::commit(&self.state, auth.caller(), &id.0, body.seq, changes, body.terminate).await? {
             Committed::Applied { seq, progress_moved } => {
                 if let Some((course_id, user_id)) = progress_moved {
-                    refresh_progress(&self.state, &course_id, &user_id).await;
+                    self.state.progress.enqueue(&course_id, &user_id);
                 }
                 Ok(CommitResponse::Stored(Json(CommitAck { status: "applied".into(), last_seq: seq })))
             }

@@ -68,12 +68,12 @@ pub async fn play(
             return Ok(super::see_other(&format!("/courses/{slug}?locked={lesson}")));
         }
     }
-    let attempts = tracking::of_learner(&state.db, &actor.user.id, &launch.course.id).await?;
-    let progress = tracking::rollup(&launch.outline, &attempts);
+    let attempts = &launch.attempts;
+    let progress = tracking::rollup(&launch.outline, attempts);
     // Locks are worked out again after the launch, which may itself have changed a status
     // (viewing an asset completes it). The page is rendered afresh for every item, so the
     // outline never needs re-evaluating in the browser.
-    let locks = player::locks(&state, &launch.outline_package_id, &attempts).await?;
+    let locks = player::locks(&state, &launch.outline_package_id, attempts).await?;
     let slug = launch.course.slug.clone();
     let play_url = |i: &PackageItem| format!("/courses/{slug}/play?item={}", super::percent_encode(&i.identifier));
     // Previous and Continue follow the outline even to an item that is locked now: the
@@ -86,7 +86,7 @@ pub async fn play(
         .iter()
         .filter(|i| i.visible)
         .map(|i| {
-            let (class, label) = status_label(ItemStatus::of(tracking::latest_for(&attempts, &i.identifier)));
+            let (class, label) = status_label(ItemStatus::of(tracking::latest_for(attempts, &i.identifier)));
             let current = i.identifier == launch.item.identifier;
             let locked = locks
                 .get(&i.identifier)
@@ -229,6 +229,7 @@ pub async fn reset_attempt(
 ) -> Result<Response, HttpError> {
     let (attempt, course) = staff_attempt(&state, &user, &id).await?;
     tracking::void(&state.db, &attempt.id).await?;
+    state.live.forget(&attempt.id);
     tracing::info!(by = %user.0.user.id, attempt = %attempt.id, "attempt reset");
     Ok(see_other(&format!("/courses/{}/learners", course.slug)))
 }

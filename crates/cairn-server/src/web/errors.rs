@@ -188,6 +188,8 @@ impl From<cairn_core::tracking::TrackingError> for HttpError {
         use cairn_core::tracking::TrackingError;
         match e {
             TrackingError::NotFound => HttpError::not_found("no such attempt"),
+            // Not stored, and safe to send again: the player retries 5xx answers.
+            TrackingError::Batch(_) => HttpError::unavailable(&e),
             TrackingError::Store(s) => s.into(),
         }
     }
@@ -215,6 +217,7 @@ impl From<cairn_core::enrolments::EnrolmentError> for HttpError {
             EnrolmentError::WrongKey => HttpError::new(StatusCode::FORBIDDEN, "wrong_enrolment_key", e.to_string()),
             EnrolmentError::NotFound => HttpError::not_found(e.to_string()),
             EnrolmentError::Catalog(c) => c.into(),
+            EnrolmentError::Progress(p) => (*p).into(),
             EnrolmentError::Store(s) => s.into(),
         }
     }
@@ -250,6 +253,7 @@ impl From<cairn_core::reports::ReportError> for HttpError {
         use cairn_core::reports::ReportError;
         match e {
             ReportError::Store(s) => s.into(),
+            ReportError::Progress(p) => (*p).into(),
             ReportError::Csv(_) => HttpError::internal(&e),
         }
     }

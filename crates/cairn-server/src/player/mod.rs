@@ -5,14 +5,17 @@
 use std::collections::BTreeMap;
 
 use cairn_core::catalog::Course;
-use cairn_core::packages::{self, PackageItem};
-use cairn_core::tracking::{self, Attempt, CommitResult, NewAttempt, Summary};
+use cairn_core::packages::PackageItem;
+use cairn_core::tracking::{self, Attempt, NewAttempt, Summary};
 use cairn_scorm::prerequisites::{LessonStatus, Outline};
 use cairn_scorm::runtime::{self, Entry, LaunchData, Mode, Outcome, ScormVersion};
 
 use crate::app::AppState;
 use crate::auth::Actor;
 use crate::web::errors::HttpError;
+
+mod live;
+pub use live::{commit, LiveAttempts};
 
 /// Everything the player page needs for one launch.
 pub struct Launch {
@@ -33,6 +36,9 @@ pub struct Launch {
     /// Continue lead (even to an item that is locked now; the server checks on arrival).
     pub previous: Option<PackageItem>,
     pub next: Option<PackageItem>,
+    /// The learner's attempts in the course as they stand after the launch, without their
+    /// data (statuses, locks and progress need only the columns).
+    pub attempts: Vec<Attempt>,
 }
 
 /// Items of an outline the learner may not open yet, each with the items it waits on.
@@ -224,11 +230,10 @@ async fn launch_data(
 pub async fn open(state: &AppState, actor: &Actor, course: Course, item_id: Option<&str>) -> Result<Launch, HttpError> {
     let current =
         course.current_package_id.clone().ok_or_else(|| HttpError::not_found("this course has no content yet"))?;
-    let version_row = packages::find(&state.db, &current)
-        .await?
-        .ok_or_else(|| HttpError::not_found("this course has no content yet"))?;
-    let outline = packages::items(&state.db, &current).await?;
-    let attempts = tracking::of_learner(&state.db, &actor.user.id, &course.id).await?;
+    let package = state.package_outline(&current).await?;
+    let version_row = &package.version;
+    let outline = package.items.clone();
+    let mut attempts = tracking::statuses_of_learner(&state.db, &actor.user.id, &course.id).await?;
     let mut locked = locks(state, &current, &attempts).await?;
     // Every item locked means prerequisites no learner can meet, which the import check
     // could not see through (a script that contradicts itself); they must not lock the
@@ -259,7 +264,11 @@ pub async fn open(state: &AppState, actor: &Actor, course: Course, item_id: Opti
         Some(item) => item,
         None => {
             // The resume point, else the first open item of the outline (visible ones first).
-            let resume = tracking::resume_point(&state.db, &actor.user.id, &course.id).await?;
+            // The most recently used item (`tracking::resume_point`), from the list at hand.
+            let resume = attempts
+                .iter()
+                .max_by(|a, b| (a.updated_at, a.number).cmp(&(b.updated_at, b.number)))
+                .map(|a| a.item_identifier.clone());
             let is_open = |i: &&PackageItem| i.launch.is_some() && !locked.contains_key(&i.identifier);
             resume
                 .as_deref()
@@ -323,7 +332,15 @@ pub async fn open(state: &AppState, actor: &Actor, course: Course, item_id: Opti
     launch.request_valid_previous = Some(previous.is_some());
     let attempt =
         tracking::find(&state.db, &attempt.id).await?.ok_or_else(|| HttpError::not_found("attempt vanished"))?;
+    if is_asset {
+        state.live.forget(&attempt.id);
+    } else {
+        state.live.remember(&attempt, &launch)?;
+    }
     let package_id = attempt.package_id.clone();
+    // Only the launched attempt changed (or appeared) since the list was read.
+    attempts.retain(|a| a.id != attempt.id);
+    attempts.push(Attempt { state_json: "{}".into(), ..attempt.clone() });
     Ok(Launch {
         course,
         attempt,
@@ -336,6 +353,7 @@ pub async fn open(state: &AppState, actor: &Actor, course: Course, item_id: Opti
         notice,
         previous,
         next,
+        attempts,
     })
 }
 
@@ -395,65 +413,6 @@ async fn callers_attempt(state: &AppState, caller: &Caller<'_>, attempt_id: &str
     tracking::find(&state.db, attempt_id).await?.filter(allowed).ok_or_else(|| HttpError::not_found("no such attempt"))
 }
 
-/// Validates and stores one commit of an attempt. The batch is replayed, in the order the
-/// SCO set its values, through the same rules as the browser's; a refused batch changes
-/// nothing.
-pub async fn commit(
-    state: &AppState,
-    caller: Caller<'_>,
-    attempt_id: &str,
-    seq: i64,
-    changes: Vec<(String, String)>,
-    terminate: bool,
-) -> Result<Committed, HttpError> {
-    let allowed = |a: &Attempt| match &caller {
-        Caller::Learner(actor) => a.user_id == actor.user.id,
-        Caller::LaunchToken(token) => a.launch_token_matches(token),
-    };
-    let tracking::AttemptWithLearner { attempt, learner_name } = tracking::find_with_learner(&state.db, attempt_id)
-        .await?
-        .filter(|found| allowed(&found.attempt))
-        .ok_or_else(|| HttpError::not_found("no such attempt"))?;
-    if attempt.voided_at.is_some() {
-        return Err(HttpError::new(
-            poem::http::StatusCode::GONE,
-            "attempt_reset",
-            "this attempt was reset by an instructor; reload the course to start again",
-        ));
-    }
-    if seq <= attempt.last_seq {
-        return Ok(Committed::AlreadyApplied { last_seq: attempt.last_seq });
-    }
-    let version = if attempt.scorm_version == "1.2" { ScormVersion::Scorm12 } else { ScormVersion::Scorm2004 };
-    let current = parse_state(&attempt.state_json)?;
-    let entry = if attempt.last_seq == 0 { Entry::AbInitio } else { Entry::Resume };
-    let launch = launch_data(state, (&attempt.user_id, &learner_name), &attempt, entry, current.clone()).await?;
-    let next = match runtime::validate_commit(version, &launch, &current, &changes) {
-        Ok(next) => next,
-        Err(refusal) => return Ok(Committed::Refused(refusal)),
-    };
-    let summary = if terminate {
-        // Session time the SCO did not report is measured from the launch.
-        let measured = attempt.session_started_at.map(|at| (cairn_core::db::now() - at).as_seconds_f64().max(0.0));
-        summary(&runtime::finish_measured(version, &launch, &next, measured), None)
-    } else {
-        unfinished_summary(version, &runtime::finish(version, &launch, &next), &next, &attempt, true)
-    };
-    match tracking::record_commit(&state.db, &attempt.id, seq, &json(&next)?, &summary, terminate).await? {
-        CommitResult::Applied => {
-            // Only a change of status or score moves course progress; the time spent is
-            // picked up by the next refresh (every course and lesson page refreshes).
-            let moved = summary.completion != attempt.completion
-                || summary.success != attempt.success
-                || summary.score_scaled != attempt.score_scaled
-                || summary.score_raw != attempt.score_raw;
-            let progress_moved = moved.then(|| (attempt.course_id.clone(), attempt.user_id.clone()));
-            Ok(Committed::Applied { seq, progress_moved })
-        }
-        CommitResult::AlreadyApplied { last_seq } => Ok(Committed::AlreadyApplied { last_seq }),
-    }
-}
-
 /// What became of a report that a SCO was shown without calling the API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Viewed {
@@ -484,6 +443,7 @@ pub async fn record_view_without_api(
         return Ok(Viewed::Ignored);
     }
     // The conditional update decides: a commit that landed since the read above wins.
+    state.live.forget(&attempt.id);
     if tracking::complete_untouched(&state.db, &attempt.id).await? {
         Ok(Viewed::Completed)
     } else {

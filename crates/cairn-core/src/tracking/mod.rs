@@ -10,6 +10,9 @@ use crate::db::{self, Db, StoreError};
 use crate::on_db;
 use crate::packages::PackageItem;
 
+mod writer;
+pub use writer::{CommitWrite, CommitWriter};
+
 /// One attempt of one learner at one item of a course.
 #[derive(Debug, Clone, PartialEq, Serialize, FromRow)]
 pub struct Attempt {
@@ -36,6 +39,12 @@ pub struct Attempt {
     pub state_json: String,
     /// The highest commit sequence number applied.
     pub last_seq: i64,
+    /// Grows by one with every write; commits from memory write only over the revision
+    /// they read (see the migration 0005 note).
+    pub revision: i64,
+    /// A commit changed status or score and the course progress has not been refreshed
+    /// since.
+    pub progress_pending: bool,
     /// A random secret the player sends with its commits (see the migration's note).
     #[serde(skip)]
     pub launch_token: String,
@@ -49,12 +58,16 @@ pub struct Attempt {
 const ATTEMPT_COLUMNS: &str =
     "id, user_id, course_id, package_id, item_identifier, number, scorm_version, completion, \
      success, score_scaled, score_raw, total_time_seconds, total_time, location, suspended, session_open, state_json, \
-     last_seq, launch_token, session_started_at, started_at, updated_at, finished_at, voided_at";
+     last_seq, revision, progress_pending, launch_token, session_started_at, started_at, updated_at, finished_at, voided_at";
 
 #[derive(Debug, thiserror::Error)]
 pub enum TrackingError {
     #[error("no such attempt")]
     NotFound,
+    /// The statement that carried this commit together with others failed; the commit
+    /// was not stored and may be sent again.
+    #[error("the database refused the batch holding this commit: {0}")]
+    Batch(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -191,7 +204,7 @@ pub async fn open_session(db: &Db, attempt_id: &str, state_json: &str, summary: 
         sqlx::query(
             "UPDATE attempts SET state_json = $1, completion = $2, success = $3, score_scaled = $4, score_raw = $5, \
              total_time_seconds = $6, total_time = $7, location = $8, suspended = $9, session_open = TRUE, \
-             session_started_at = $10, updated_at = $10 WHERE id = $11",
+             session_started_at = $10, updated_at = $10, revision = revision + 1 WHERE id = $11",
         )
         .bind(state_json)
         .bind(&summary.completion)
@@ -240,7 +253,7 @@ pub async fn record_commit(
             "UPDATE attempts SET state_json = $1, completion = $2, success = $3, score_scaled = $4, score_raw = $5, \
              total_time_seconds = $6, total_time = $7, location = $8, suspended = $9, last_seq = $10, updated_at = $11, \
              session_open = CASE WHEN $12 THEN FALSE ELSE session_open END, \
-             finished_at = CASE WHEN $12 THEN $11 ELSE finished_at END \
+             finished_at = CASE WHEN $12 THEN $11 ELSE finished_at END, revision = revision + 1 \
              WHERE id = $13 AND last_seq < $10 AND voided_at IS NULL",
         )
         .bind(state_json)
@@ -272,8 +285,8 @@ pub async fn complete_viewed(db: &Db, attempt_id: &str) -> Result<(), TrackingEr
     let now = db::now();
     on_db!(db, |pool| {
         sqlx::query(
-            "UPDATE attempts SET completion = 'completed', updated_at = $1, finished_at = COALESCE(finished_at, $1) \
-             WHERE id = $2",
+            "UPDATE attempts SET completion = 'completed', updated_at = $1, finished_at = COALESCE(finished_at, $1), \
+             revision = revision + 1 WHERE id = $2",
         )
         .bind(now)
         .bind(attempt_id)
@@ -292,7 +305,7 @@ pub async fn complete_untouched(db: &Db, attempt_id: &str) -> Result<bool, Track
     let done = on_db!(db, |pool| {
         sqlx::query(
             "UPDATE attempts SET completion = 'completed', session_open = FALSE, updated_at = $1, \
-             finished_at = COALESCE(finished_at, $1) \
+             finished_at = COALESCE(finished_at, $1), revision = revision + 1 \
              WHERE id = $2 AND last_seq = 0 AND completion IN ('not attempted', 'unknown') AND success = 'unknown' \
              AND session_open AND voided_at IS NULL",
         )
@@ -310,12 +323,15 @@ pub async fn complete_untouched(db: &Db, attempt_id: &str) -> Result<bool, Track
 pub async fn void(db: &Db, attempt_id: &str) -> Result<(), TrackingError> {
     let now = db::now();
     let done = on_db!(db, |pool| {
-        sqlx::query("UPDATE attempts SET voided_at = $1, session_open = FALSE WHERE id = $2 AND voided_at IS NULL")
-            .bind(now)
-            .bind(attempt_id)
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected())
+        sqlx::query(
+            "UPDATE attempts SET voided_at = $1, session_open = FALSE, revision = revision + 1 \
+             WHERE id = $2 AND voided_at IS NULL",
+        )
+        .bind(now)
+        .bind(attempt_id)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected())
     })?;
     if done == 0 {
         return Err(TrackingError::NotFound);
@@ -327,6 +343,18 @@ pub async fn void(db: &Db, attempt_id: &str) -> Result<(), TrackingError> {
 pub async fn of_learner(db: &Db, user_id: &str, course_id: &str) -> Result<Vec<Attempt>, TrackingError> {
     let sql = format!(
         "SELECT {ATTEMPT_COLUMNS} FROM attempts WHERE user_id = $1 AND course_id = $2 AND voided_at IS NULL \
+         ORDER BY item_identifier, number DESC"
+    );
+    Ok(on_db!(db, |pool| sqlx::query_as(&sql).bind(user_id).bind(course_id).fetch_all(pool).await)?)
+}
+
+/// [`of_learner`] without the attempts' data: every column but `state_json`, which is an
+/// empty object. Statuses, locks and progress need only the columns, and the documents
+/// (up to 64 KB each, one per attempt) are most of what the full read would carry.
+pub async fn statuses_of_learner(db: &Db, user_id: &str, course_id: &str) -> Result<Vec<Attempt>, TrackingError> {
+    let columns = ATTEMPT_COLUMNS.replace("state_json", "'{}' AS state_json");
+    let sql = format!(
+        "SELECT {columns} FROM attempts WHERE user_id = $1 AND course_id = $2 AND voided_at IS NULL \
          ORDER BY item_identifier, number DESC"
     );
     Ok(on_db!(db, |pool| sqlx::query_as(&sql).bind(user_id).bind(course_id).fetch_all(pool).await)?)
@@ -462,6 +490,8 @@ mod tests {
             session_open: false,
             state_json: "{}".into(),
             last_seq: 1,
+            revision: 1,
+            progress_pending: false,
             launch_token: "t".into(),
             session_started_at: None,
             started_at: now,
