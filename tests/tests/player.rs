@@ -385,3 +385,79 @@ async fn a_sco_that_never_calls_the_api_completes_when_left_and_others_are_untou
         assert_eq!(viewed_attempt.completion, "completed", "the viewed attempt stays completed");
     }
 }
+
+/// Another node (or anything else) writes an attempt between two commits this server
+/// validated from memory: the next commit is validated against what is stored and keeps
+/// that write, and a refusal is never based on an out-of-date copy.
+#[tokio::test]
+async fn a_write_made_elsewhere_between_commits_is_kept() {
+    for app in TestApp::all("player").await {
+        let org = app.institute("ipa").await;
+        app.user("teacher@example.org", Role::Instructor, Some(&org)).await;
+        app.user("learner@example.org", Role::Learner, Some(&org)).await;
+        let teacher = app.signed_in("teacher@example.org").await;
+        let slug =
+            import(&app, &teacher, "valid/scorm2004_golf_RuntimeBasicCalls_SCORM20043rdEdition.zip", "Golf").await;
+        app.enrol(&slug, "learner@example.org").await;
+        let learner = app.signed_in("learner@example.org").await;
+        let (_, config) = launch(&learner, &format!("/courses/{slug}/play")).await;
+        let id = config["attempt_id"].as_str().unwrap();
+        let first =
+            json!({ "cmi.location": "page-1", "cmi.interactions.0.id": "q1", "cmi.interactions.0.type": "other" });
+        assert_eq!(json(commit(&learner, &config, 1, first, false).await).await["status"], "applied");
+
+        // Commit 2 reaches the database some other way (a second node sharing it).
+        let stored = tracking::find(&app.state.db, id).await.unwrap().unwrap();
+        let mut data: serde_json::Map<String, Value> = serde_json::from_str(&stored.state_json).unwrap();
+        for (k, v) in
+            [("cmi.location", "page-2"), ("cmi.interactions.1.id", "q2"), ("cmi.interactions.1.type", "other")]
+        {
+            data.insert(k.into(), json!(v));
+        }
+        let summary = tracking::Summary { location: Some("page-2".into()), ..summary_of(&stored) };
+        let recorded = tracking::record_commit(&app.state.db, id, 2, &Value::Object(data).to_string(), &summary, false)
+            .await
+            .unwrap();
+        assert_eq!(recorded, tracking::CommitResult::Applied);
+
+        // Commit 3 adds interaction 2, which is in order only after commit 2.
+        let third = json!({ "cmi.interactions.2.id": "q3", "cmi.interactions.2.type": "other" });
+        let r = commit(&learner, &config, 3, third, false).await;
+        assert_eq!(r.status(), 200, "[{}] validated against the stored attempt", app.label);
+        assert_eq!(
+            json(commit(&learner, &config, 2, json!({ "cmi.location": "x" }), false).await).await["status"],
+            "already_applied"
+        );
+        let after = tracking::find(&app.state.db, id).await.unwrap().unwrap();
+        let data: Value = serde_json::from_str(&after.state_json).unwrap();
+        assert_eq!(
+            (
+                data["cmi.location"].as_str(),
+                data["cmi.interactions.1.id"].as_str(),
+                data["cmi.interactions.2.id"].as_str()
+            ),
+            (Some("page-2"), Some("q2"), Some("q3")),
+            "[{}] nothing written elsewhere was overwritten: {data}",
+            app.label
+        );
+        assert_eq!(after.last_seq, 3);
+
+        // A reset made elsewhere stops the next commit.
+        tracking::void(&app.state.db, id).await.unwrap();
+        let r = commit(&learner, &config, 4, json!({ "cmi.location": "page-4" }), false).await;
+        assert_eq!(r.status(), 410, "[{}]", app.label);
+    }
+}
+
+fn summary_of(a: &tracking::Attempt) -> tracking::Summary {
+    tracking::Summary {
+        completion: a.completion.clone(),
+        success: a.success.clone(),
+        score_scaled: a.score_scaled,
+        score_raw: a.score_raw,
+        total_time_seconds: a.total_time_seconds,
+        total_time: a.total_time.clone(),
+        location: a.location.clone(),
+        suspended: a.suspended,
+    }
+}

@@ -5,7 +5,7 @@ use cairn_core::accounts::{self, NewUser, Role};
 use cairn_core::organisations;
 use cairn_core::packages::{self, ContentStore, CourseTarget, ImportOutcome, ImportRequest};
 use cairn_core::testing::TestDb;
-use cairn_core::tracking::{self, NewAttempt, Summary};
+use cairn_core::tracking::{self, CommitWrite, CommitWriter, NewAttempt, Summary};
 
 #[tokio::test]
 async fn concurrent_launches_and_commits_all_succeed() {
@@ -91,5 +91,130 @@ async fn concurrent_launches_and_commits_all_succeed() {
             n.sort();
             assert_eq!(n, vec![1, 2], "{key:?}: attempt numbers are unique and gapless");
         }
+    }
+}
+
+/// A course with the shared multi-SCO package and `n` learners.
+async fn course_with_learners(
+    db: &cairn_core::Db,
+    content: &std::path::Path,
+    n: usize,
+) -> (ImportOutcome, Vec<String>) {
+    let org = organisations::create(db, "ipa", "IPA").await.unwrap();
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/fixtures/scorm/valid/scorm12_golf_RuntimeMinimumCalls_SCORM12_multisco.zip");
+    let request = ImportRequest {
+        archive: std::fs::File::open(fixture).expect("the shared fixture"),
+        original_filename: "multi.zip".into(),
+        target: CourseTarget::New { organisation_id: org.id.clone(), title: None, slug: None },
+        imported_by: None,
+        limits: cairn_scorm::Limits::default(),
+    };
+    let outcome = packages::import_package(db, &ContentStore::new(content), request, None).await.unwrap();
+    let mut learners = Vec::new();
+    for i in 0..n {
+        let new = NewUser {
+            email: format!("w{i}@example.org"),
+            name: format!("W{i}"),
+            role: Role::Learner,
+            password: None,
+            organisation_id: None,
+        };
+        learners.push(accounts::create_user(db, new).await.unwrap().user.id);
+    }
+    (outcome, learners)
+}
+
+fn write(attempt: &tracking::Attempt, seq: i64, location: &str, pending: bool) -> CommitWrite {
+    CommitWrite {
+        attempt_id: attempt.id.clone(),
+        expected_revision: attempt.revision,
+        seq,
+        state_json: format!("{{\"cmi.core.lesson_location\":\"{location}\"}}"),
+        summary: Summary {
+            completion: if pending { "completed" } else { "incomplete" }.into(),
+            success: "unknown".into(),
+            score_scaled: None,
+            score_raw: Some(1.0),
+            total_time_seconds: 0.0,
+            total_time: None,
+            location: Some(location.into()),
+            suspended: false,
+        },
+        terminate: false,
+        progress_pending: pending,
+    }
+}
+
+#[tokio::test]
+async fn the_commit_writer_batches_and_never_overwrites_a_newer_write() {
+    for t in TestDb::all("writer").await {
+        let db = &t.db;
+        let content = tempfile::tempdir().unwrap();
+        let (ImportOutcome::Imported(done), learners) = course_with_learners(db, content.path(), 40).await else {
+            panic!("refused")
+        };
+        let writer = CommitWriter::start(db.clone());
+        let mut attempts = Vec::new();
+        for learner in &learners {
+            let new = NewAttempt {
+                user_id: learner.clone(),
+                course_id: done.course.id.clone(),
+                package_id: done.package.id.clone(),
+                item_identifier: "playing_par_item".into(),
+                scorm_version: "1.2".into(),
+            };
+            attempts.push(tracking::create(db, new).await.unwrap());
+        }
+
+        // Forty learners commit at once: every write applies, in batches that mix them.
+        let tasks: Vec<_> = attempts
+            .iter()
+            .map(|a| {
+                let (writer, w) = (writer.clone(), write(a, 1, &format!("at-{}", a.user_id), false));
+                tokio::spawn(async move { writer.write(w).await })
+            })
+            .collect();
+        for task in tasks {
+            assert!(task.await.unwrap().unwrap(), "{:?}: a fresh write applies", db.engine());
+        }
+        for a in &attempts {
+            let stored = tracking::find(db, &a.id).await.unwrap().unwrap();
+            assert_eq!(stored.last_seq, 1);
+            assert_eq!(stored.revision, a.revision + 1, "every write moves the revision");
+            assert_eq!(stored.location.as_deref(), Some(format!("at-{}", a.user_id).as_str()));
+            assert!(stored.state_json.contains(&format!("at-{}", a.user_id)));
+        }
+
+        // A write validated against an older revision changes nothing (another node wrote).
+        let first = &attempts[0];
+        let current = tracking::find(db, &first.id).await.unwrap().unwrap();
+        assert!(!writer.write(write(first, 2, "stale", false)).await.unwrap(), "stale revision");
+        // A sequence number not above the stored one changes nothing either (a retry).
+        assert!(!writer.write(write(&current, 1, "retry", false)).await.unwrap(), "old seq");
+        let after = tracking::find(db, &first.id).await.unwrap().unwrap();
+        assert_eq!((after.location.as_deref(), after.revision), (current.location.as_deref(), current.revision));
+
+        // A reset attempt takes no more commits.
+        tracking::void(db, &first.id).await.unwrap();
+        let voided = tracking::find(db, &first.id).await.unwrap().unwrap();
+        assert!(!writer.write(write(&voided, 3, "after reset", false)).await.unwrap(), "voided");
+
+        // A commit that moves status marks the attempt until a refresh has read it.
+        let second = tracking::find(db, &attempts[1].id).await.unwrap().unwrap();
+        assert!(writer.write(write(&second, 2, "done", true)).await.unwrap());
+        let marked = tracking::find(db, &second.id).await.unwrap().unwrap();
+        assert!(marked.progress_pending);
+        assert_eq!(
+            cairn_core::progress::pending(db).await.unwrap(),
+            vec![(done.course.id.clone(), second.user_id.clone())]
+        );
+        cairn_core::progress::settle_course(db, &done.course.id).await.unwrap();
+        assert!(!tracking::find(db, &second.id).await.unwrap().unwrap().progress_pending, "settled");
+        assert!(cairn_core::progress::pending(db).await.unwrap().is_empty());
+        // Later commits that do not move status keep the mark cleared.
+        let settled = tracking::find(db, &second.id).await.unwrap().unwrap();
+        assert!(writer.write(write(&settled, 3, "later", false)).await.unwrap());
+        assert!(!tracking::find(db, &second.id).await.unwrap().unwrap().progress_pending);
     }
 }

@@ -107,7 +107,10 @@ pub async fn commit(
     // before it; commits of different attempts go on in parallel and share writes.
     let mut held = slot.lock().await;
     for _ in 0..MAX_RACES {
-        if held.is_none() {
+        // Whether the attempt was read from the database for this commit, or is what this
+        // node held already (possibly behind a write made elsewhere).
+        let fresh = held.is_none();
+        if fresh {
             *held = load(state, attempt_id).await?;
         }
         let Some(live) = held.as_mut() else {
@@ -135,6 +138,12 @@ pub async fn commit(
         live.launch.entry = if attempt.last_seq == 0 { Entry::AbInitio } else { Entry::Resume };
         let next = match runtime::validate_commit(version, &live.launch, &live.state, &changes) {
             Ok(next) => next,
+            // A refusal must come from what is stored: an interaction index, say, is in
+            // order after a commit another node stored. Refusals are rare; read again.
+            Err(_) if !fresh => {
+                *held = None;
+                continue;
+            }
             Err(refusal) => return Ok(Committed::Refused(refusal)),
         };
         let summary = if terminate {
