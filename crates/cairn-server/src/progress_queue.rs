@@ -15,9 +15,10 @@ use cairn_core::db::Db;
 use tokio::sync::Notify;
 
 /// How long a refresh waits for others of the same learner to join it. A SCO session sends
-/// several status changes within seconds (incomplete, then completed, then a score); one
-/// refresh after them does the work of all.
-const COALESCE: Duration = Duration::from_millis(200);
+/// several status changes within seconds (incomplete, then completed, then a score), and a
+/// learner moving through short SCOs several sessions; one refresh after them does the work
+/// of all. Readers of stored progress never wait for it (they settle pending refreshes).
+const COALESCE: Duration = Duration::from_secs(1);
 
 #[derive(Default)]
 struct Pending {

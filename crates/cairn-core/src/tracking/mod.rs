@@ -197,34 +197,37 @@ pub async fn create(db: &Db, new: NewAttempt) -> Result<Attempt, TrackingError> 
 }
 
 /// Opens a new session on an attempt, storing the data as it stands at launch (a previous
-/// session closed by the caller) and when the session started, for measured time.
-pub async fn open_session(db: &Db, attempt_id: &str, state_json: &str, summary: &Summary) -> Result<(), TrackingError> {
+/// session closed by the caller) and when the session started, for measured time. Returns
+/// the attempt as stored (the same statement reads it back).
+pub async fn open_session(
+    db: &Db,
+    attempt_id: &str,
+    state_json: &str,
+    summary: &Summary,
+) -> Result<Attempt, TrackingError> {
     let now = db::now();
-    let done = on_db!(db, |pool| {
-        sqlx::query(
-            "UPDATE attempts SET state_json = $1, completion = $2, success = $3, score_scaled = $4, score_raw = $5, \
-             total_time_seconds = $6, total_time = $7, location = $8, suspended = $9, session_open = TRUE, \
-             session_started_at = $10, updated_at = $10, revision = revision + 1 WHERE id = $11",
-        )
-        .bind(state_json)
-        .bind(&summary.completion)
-        .bind(&summary.success)
-        .bind(summary.score_scaled)
-        .bind(summary.score_raw)
-        .bind(summary.total_time_seconds)
-        .bind(&summary.total_time)
-        .bind(&summary.location)
-        .bind(summary.suspended)
-        .bind(now)
-        .bind(attempt_id)
-        .execute(pool)
-        .await
-        .map(|r| r.rows_affected())
+    let sql = format!(
+        "UPDATE attempts SET state_json = $1, completion = $2, success = $3, score_scaled = $4, score_raw = $5, \
+         total_time_seconds = $6, total_time = $7, location = $8, suspended = $9, session_open = TRUE, \
+         session_started_at = $10, updated_at = $10, revision = revision + 1 WHERE id = $11 RETURNING {ATTEMPT_COLUMNS}"
+    );
+    let stored: Option<Attempt> = on_db!(db, |pool| {
+        sqlx::query_as(&sql)
+            .bind(state_json)
+            .bind(&summary.completion)
+            .bind(&summary.success)
+            .bind(summary.score_scaled)
+            .bind(summary.score_raw)
+            .bind(summary.total_time_seconds)
+            .bind(&summary.total_time)
+            .bind(&summary.location)
+            .bind(summary.suspended)
+            .bind(now)
+            .bind(attempt_id)
+            .fetch_optional(pool)
+            .await
     })?;
-    if done == 0 {
-        return Err(TrackingError::NotFound);
-    }
-    Ok(())
+    stored.ok_or(TrackingError::NotFound)
 }
 
 /// The result of storing a commit.

@@ -191,11 +191,18 @@ fn suspend_data(seq: i64) -> String {
     format!("v=3|seq={seq}|pages={pages}|answers={}|bookmark=slide-{seq}", "a1b2c3d4e5".repeat(20))
 }
 
-/// Commits per session: a SCO session of about 80 s with the player committing every 10 s.
-pub const COMMITS_PER_SESSION: usize = 8;
+/// Commits per session (`CAIRN_BENCH_SESSION_COMMITS`, at least 5, default 8): by default a
+/// SCO session of about 80 s with the player committing every 10 s. Long sessions (say
+/// 100) measure the commit path with launches out of the way.
+pub fn commits_per_session() -> usize {
+    static N: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *N.get_or_init(|| {
+        std::env::var("CAIRN_BENCH_SESSION_COMMITS").ok().and_then(|v| v.trim().parse().ok()).unwrap_or(8).max(5)
+    })
+}
 
-/// The SetValues of the next commit of a session (26 over eight commits); the eighth
-/// terminates. As authoring tools do on every slide, each commit sets `cmi.location` (to
+/// The SetValues of the next commit of a session (26 over the default eight commits); the
+/// last terminates. As authoring tools do on every slide, each commit sets `cmi.location` (to
 /// `seq-<n>`, which the durability run checks) and `cmi.suspend_data`; the first one also
 /// marks the SCO incomplete, the fourth answers a true-false question, and the last sets
 /// score, status, session time and exit.
@@ -206,7 +213,7 @@ fn script(launch: &mut Launch, seq: i64, rng: &mut StdRng) -> (Map<String, Value
     };
     set("cmi.location", format!("seq-{seq}"));
     set("cmi.suspend_data", suspend_data(seq));
-    let last = COMMITS_PER_SESSION - 1;
+    let last = commits_per_session() - 1;
     let terminate = launch.step >= last;
     match launch.step {
         0 => set("cmi.completion_status", "incomplete".into()),
@@ -288,7 +295,7 @@ pub async fn healthz_loop(learner: Arc<Learner>, phase: Arc<Phase>) {
     }
 }
 
-/// Sessions back to back: launch, [`COMMITS_PER_SESSION`] commits (the last terminates),
+/// Sessions back to back: launch, [`commits_per_session`] commits (the last terminates),
 /// launch again. With
 /// `think`, the learner waits that long after the launch and after every commit (paced);
 /// without, it sends the next request at once (closed loop). `start` delays the first launch.

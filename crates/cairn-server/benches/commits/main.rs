@@ -22,6 +22,8 @@
 //! - `CAIRN_BENCH_CEILING_SECONDS`: measured seconds of the /healthz phase (default 10)
 //! - `CAIRN_BENCH_WARMUP_SECONDS`: unmeasured start of the closed-loop phases (default 3)
 //! - `CAIRN_BENCH_THINK_SECONDS`: pause between a paced learner's commits (default 10)
+//! - `CAIRN_BENCH_SESSION_COMMITS`: commits per learner session, the last terminating
+//!   (default 8, at least 5)
 //! - `CAIRN_BENCH_ENGINES`: `sqlite,postgres` (default both)
 //! - `CAIRN_BENCH_POSTGRES_URL`: server where a database is created and dropped
 //!   (default `postgres://postgres@127.0.0.1:5432/postgres`)
@@ -347,7 +349,7 @@ fn line(engine: &str, n: usize, what: &str, r: &PhaseResult, unit: &str) {
 
 fn report(s: &Settings, runs: &[EngineRun]) {
     say("\n## Results (Markdown)\n");
-    say("Ceiling and closed loop (no think time):\n");
+    say(format!("Ceiling and closed loop (no think time, {} commits per session):\n", learner::commits_per_session()));
     say("| engine | learners | /healthz req/s | commits/s | % of ceiling | goal | p50 | p99 | max | errors | launches/s | CPU server / client / postgres / other |");
     say("|---|---|---|---|---|---|---|---|---|---|---|---|");
     for run in runs {
@@ -366,7 +368,7 @@ fn report(s: &Settings, runs: &[EngineRun]) {
     say(format!(
         "\nPaced: every learner commits once per {} s (Initialize = player page, {} commits per session):\n",
         s.think,
-        learner::COMMITS_PER_SESSION
+        learner::commits_per_session()
     ));
     say("| engine | learners | commits/s | commits measured | p50 | p99 | max | p99 < 50 ms | errors | CPU server / client / postgres / other |");
     say("|---|---|---|---|---|---|---|---|---|---|");

@@ -303,9 +303,7 @@ pub async fn open(state: &AppState, actor: &Actor, course: Course, item_id: Opti
         let outcome = runtime::finish(version, &launch, &data);
         data.retain(|k, _| !SESSION_ONLY.contains(&k.as_str()));
         let closed = Summary { suspended: true, ..unfinished_summary(version, &outcome, &data, &attempt, false) };
-        tracking::open_session(&state.db, &attempt.id, &json(&data)?, &closed).await?;
-        attempt =
-            tracking::find(&state.db, &attempt.id).await?.ok_or_else(|| HttpError::not_found("attempt vanished"))?;
+        attempt = tracking::open_session(&state.db, &attempt.id, &json(&data)?, &closed).await?;
         entry = Entry::Resume;
     } else if attempt.finished_at.is_some() && !is_asset {
         let launch = launch_data(state, (&actor.user.id, &actor.user.name), &attempt, entry, data.clone()).await?;
@@ -321,17 +319,16 @@ pub async fn open(state: &AppState, actor: &Actor, course: Course, item_id: Opti
     }
 
     let mut launch = launch_data(state, (&actor.user.id, &actor.user.name), &attempt, entry, data.clone()).await?;
-    if is_asset {
+    let attempt = if is_asset {
         tracking::complete_viewed(&state.db, &attempt.id).await?;
+        tracking::find(&state.db, &attempt.id).await?.ok_or_else(|| HttpError::not_found("attempt vanished"))?
     } else {
         let outcome = runtime::finish(version, &launch, &data);
         let summary = unfinished_summary(version, &outcome, &data, &attempt, true);
-        tracking::open_session(&state.db, &attempt.id, &json(&data)?, &summary).await?;
-    }
+        tracking::open_session(&state.db, &attempt.id, &json(&data)?, &summary).await?
+    };
     launch.request_valid_continue = Some(next.is_some());
     launch.request_valid_previous = Some(previous.is_some());
-    let attempt =
-        tracking::find(&state.db, &attempt.id).await?.ok_or_else(|| HttpError::not_found("attempt vanished"))?;
     if is_asset {
         state.live.forget(&attempt.id);
     } else {
