@@ -183,11 +183,13 @@ async fn course_context(
     let enrolment = enrolments::find(&state.db, &course.id, &actor.user.id).await?;
     let access = enrolment.as_ref().map(|e| e.access_at(db::now()));
     let outline = outline::of_course(&state.db, &course.id).await?;
-    let (statuses, course_progress) = if access == Some(Access::Open) {
+    let (statuses, course_progress, enrolment) = if access == Some(Access::Open) {
         let (s, p) = learner_statuses(state, &course.id, &actor.user.id).await?;
-        (s, Some(p))
+        // The refresh may just have completed the course (commits refresh progress in the
+        // background), so the enrolment is read again for its completion date and score.
+        (s, Some(p), enrolments::find(&state.db, &course.id, &actor.user.id).await?)
     } else {
-        (HashMap::new(), None)
+        (HashMap::new(), None, enrolment)
     };
     let enrolment = enrolment.filter(|e| e.state == "active");
     let institute = organisations::list(&state.db).await?.into_iter().find(|o| o.id == course.organisation_id);
