@@ -442,6 +442,17 @@ async fn a_write_made_elsewhere_between_commits_is_kept() {
         );
         assert_eq!(after.last_seq, 3);
 
+        // Commits to made-up attempts are refused and leave nothing in memory.
+        let held = app.state.live.len();
+        for n in 0..20 {
+            let url = app.url(&format!("/api/v1/attempts/made-up-{n}/commits"));
+            let body = json!({ "seq": 1, "elements": { "cmi.location": "x" } });
+            let r =
+                reqwest::Client::new().post(url).header("x-cairn-launch", "guess").json(&body).send().await.unwrap();
+            assert_eq!(r.status(), 404);
+        }
+        assert_eq!(app.state.live.len(), held, "[{}] nothing kept for unknown ids", app.label);
+
         // A reset made elsewhere stops the next commit.
         tracking::void(&app.state.db, id).await.unwrap();
         let r = commit(&learner, &config, 4, json!({ "cmi.location": "page-4" }), false).await;

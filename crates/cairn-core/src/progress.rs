@@ -378,12 +378,19 @@ pub async fn pending(db: &Db) -> Result<Vec<(String, String)>, ProgressError> {
 
 /// Runs the refreshes still pending in a course, so that a reader of stored progress
 /// (roster, report) sees every acknowledged commit. Usually there is nothing to do: the
-/// pending-mark index holds only marked attempts.
+/// pending-mark index holds only marked attempts. A refresh that fails is logged and
+/// left marked: the reader still answers, with that learner's last stored progress.
 pub async fn settle_course(db: &Db, course_id: &str) -> Result<(), ProgressError> {
     for user_id in pending_in_course(db, course_id).await? {
-        refresh(db, course_id, &user_id).await?;
+        refresh_or_log(db, course_id, &user_id).await;
     }
     Ok(())
+}
+
+async fn refresh_or_log(db: &Db, course_id: &str, user_id: &str) {
+    if let Err(e) = refresh(db, course_id, user_id).await {
+        tracing::warn!(course = course_id, user = user_id, error = %e, "pending course progress not refreshed");
+    }
 }
 
 /// [`settle_course`] for one learner's courses (their dashboard).
@@ -396,7 +403,7 @@ pub async fn settle_learner(db: &Db, user_id: &str) -> Result<(), ProgressError>
     })
     .map_err(StoreError::from)?;
     for course_id in courses {
-        refresh(db, &course_id, user_id).await?;
+        refresh_or_log(db, &course_id, user_id).await;
     }
     Ok(())
 }

@@ -113,16 +113,20 @@ pub async fn commit(
         if fresh {
             *held = load(state, attempt_id).await?;
         }
+        let allowed = held.as_ref().is_some_and(|live| match &caller {
+            Caller::Learner(actor) => live.attempt.user_id == actor.user.id,
+            Caller::LaunchToken(token) => live.attempt.launch_token_matches(token),
+        });
+        if !allowed {
+            // Nothing is kept for a caller who may not write here (or for an id that does
+            // not exist), so that requests with made-up ids cannot fill the memory.
+            drop(held);
+            state.live.forget(attempt_id);
+            return Err(HttpError::not_found("no such attempt"));
+        }
         let Some(live) = held.as_mut() else {
             return Err(HttpError::not_found("no such attempt"));
         };
-        let allowed = match &caller {
-            Caller::Learner(actor) => live.attempt.user_id == actor.user.id,
-            Caller::LaunchToken(token) => live.attempt.launch_token_matches(token),
-        };
-        if !allowed {
-            return Err(HttpError::not_found("no such attempt"));
-        }
         if live.attempt.voided_at.is_some() {
             return Err(HttpError::new(
                 poem::http::StatusCode::GONE,
