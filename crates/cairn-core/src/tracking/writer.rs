@@ -14,6 +14,7 @@
 //! since by anyone else makes the commit "stale" rather than overwriting that write.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use time::OffsetDateTime;
 use tokio::sync::{mpsc, oneshot};
@@ -61,13 +62,27 @@ const MAX_ROUND: usize = 512;
 /// it is a quarter of that per row.
 const ROW_BUCKETS: [usize; 3] = [1, 4, 16];
 const COLUMNS: usize = 15;
+/// Writer tasks on PostgreSQL (see [`CommitWriter::start`]).
+const POSTGRES_WRITERS: usize = 3;
 
 impl CommitWriter {
-    /// Starts the writer task on the current Tokio runtime. It ends when every handle is
+    /// Starts the writer tasks on the current Tokio runtime. They end when every handle is
     /// dropped and the queue is empty.
+    ///
+    /// SQLite has one writer at a time anyway, so it gets one task. PostgreSQL gets
+    /// [`POSTGRES_WRITERS`]: while one round waits for its WAL flush, the next round's
+    /// statements already run. Rounds never share an attempt (callers keep one write per
+    /// attempt in flight), so concurrent rounds touch different rows and cannot deadlock.
     pub fn start(db: Db) -> CommitWriter {
         let (jobs, queue) = mpsc::channel(QUEUE_CAPACITY);
-        tokio::spawn(run(db, queue));
+        let queue = Arc::new(tokio::sync::Mutex::new(queue));
+        let writers = match db.engine() {
+            crate::db::Engine::Sqlite => 1,
+            crate::db::Engine::Postgres => POSTGRES_WRITERS,
+        };
+        for _ in 0..writers {
+            tokio::spawn(run(db.clone(), queue.clone()));
+        }
         CommitWriter { jobs }
     }
 
@@ -85,9 +100,14 @@ fn writer_gone() -> TrackingError {
     TrackingError::Store(StoreError::Query(sqlx::Error::PoolClosed))
 }
 
-async fn run(db: Db, mut queue: mpsc::Receiver<Job>) {
+async fn run(db: Db, queue: Arc<tokio::sync::Mutex<mpsc::Receiver<Job>>>) {
     let mut round = Vec::with_capacity(MAX_ROUND);
-    while queue.recv_many(&mut round, MAX_ROUND).await > 0 {
+    loop {
+        // One task at a time waits for work; the others are writing their rounds.
+        let taken = queue.lock().await.recv_many(&mut round, MAX_ROUND).await;
+        if taken == 0 {
+            return;
+        }
         // Two commits of one attempt in a round would make one statement match a row twice;
         // callers serialise the commits of an attempt, but a later one goes to a later round
         // all the same, to keep the rule local.
