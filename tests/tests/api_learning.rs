@@ -4,7 +4,7 @@
 
 use cairn_core::accounts::Role;
 use cairn_core::testing::count_rows;
-use cairn_core::tracking::{self, NewAttempt, Summary};
+use cairn_core::tracking::{self, CommitWrite, NewAttempt, Summary};
 use cairn_tests::{assert_error, json, TestApp};
 use reqwest::multipart::{Form, Part};
 use reqwest::Method;
@@ -872,7 +872,16 @@ async fn passed_attempt(w: &World, learner: &str, course: &str, package: &str, i
         location: None,
         suspended: false,
     };
-    tracking::record_commit(&w.app.state.db, &attempt.id, 1, "{}", &summary, true).await.unwrap();
+    let write = CommitWrite {
+        attempt_id: attempt.id.clone(),
+        expected_revision: attempt.revision,
+        seq: 1,
+        state_json: "{}".into(),
+        summary,
+        terminate: true,
+        progress_pending: false,
+    };
+    assert!(w.app.state.commits.write(write).await.unwrap(), "the commit applies");
 }
 
 fn data_lines(csv: &str) -> Vec<&str> {

@@ -2,7 +2,8 @@
 //! attempts, assets, progress, SCOs that never call the API (the no-API rule), and the
 //! instructor's view with reset.
 
-use cairn_core::accounts::Role;
+use cairn_core::accounts::{Role, User};
+use cairn_core::organisations::Organisation;
 use cairn_core::tracking;
 use cairn_tests::{json, Client, TestApp};
 use reqwest::multipart::{Form, Part};
@@ -24,6 +25,27 @@ async fn import(app: &TestApp, teacher: &Client, file: &str, title: &str) -> Str
     assert_eq!(r.status(), 303, "[{}] import {file}", app.label);
     let location = r.headers()["location"].to_str().unwrap().to_string();
     location.trim_start_matches("/courses/").split('?').next().unwrap().to_string()
+}
+
+/// Where every test here starts: an institute, its signed-in instructor, `file` imported
+/// by them as `title`, and a learner enrolled in it and signed in.
+struct Class {
+    org: Organisation,
+    teacher: Client,
+    learner: Client,
+    learner_account: User,
+    slug: String,
+}
+
+async fn class(app: &TestApp, file: &str, title: &str) -> Class {
+    let org = app.institute("ipa").await;
+    app.user("teacher@example.org", Role::Instructor, Some(&org)).await;
+    let learner_account = app.user("learner@example.org", Role::Learner, Some(&org)).await;
+    let teacher = app.signed_in("teacher@example.org").await;
+    let slug = import(app, &teacher, file, title).await;
+    app.enrol(&slug, "learner@example.org").await;
+    let learner = app.signed_in("learner@example.org").await;
+    Class { org, teacher, learner, learner_account, slug }
 }
 
 /// Opens the player and returns the page and its launch configuration.
@@ -54,14 +76,8 @@ async fn commit(client: &Client, config: &Value, seq: i64, elements: Value, term
 #[tokio::test]
 async fn a_2004_sco_launches_commits_resumes_and_starts_over() {
     for app in TestApp::all("player").await {
-        let org = app.institute("ipa").await;
-        app.user("teacher@example.org", Role::Instructor, Some(&org)).await;
-        app.user("learner@example.org", Role::Learner, Some(&org)).await;
-        let teacher = app.signed_in("teacher@example.org").await;
-        let slug =
-            import(&app, &teacher, "valid/scorm2004_golf_RuntimeBasicCalls_SCORM20043rdEdition.zip", "Golf 2004").await;
-        app.enrol(&slug, "learner@example.org").await;
-        let learner = app.signed_in("learner@example.org").await;
+        let Class { org, teacher, slug, learner, .. } =
+            class(&app, "valid/scorm2004_golf_RuntimeBasicCalls_SCORM20043rdEdition.zip", "Golf 2004").await;
 
         let (html, config) = launch(&learner, &format!("/courses/{slug}/play")).await;
         assert_eq!(config["version"], "2004");
@@ -170,13 +186,8 @@ async fn a_2004_sco_launches_commits_resumes_and_starts_over() {
 #[tokio::test]
 async fn a_12_sco_follows_lmsfinish_rules_and_a_closed_tab_loses_nothing() {
     for app in TestApp::all("player").await {
-        let org = app.institute("ipa").await;
-        app.user("teacher@example.org", Role::Instructor, Some(&org)).await;
-        app.user("learner@example.org", Role::Learner, Some(&org)).await;
-        let teacher = app.signed_in("teacher@example.org").await;
-        let slug = import(&app, &teacher, "valid/scorm12_golf_RuntimeBasicCalls_SCORM12.zip", "Golf 1.2").await;
-        app.enrol(&slug, "learner@example.org").await;
-        let learner = app.signed_in("learner@example.org").await;
+        let Class { slug, learner, .. } =
+            class(&app, "valid/scorm12_golf_RuntimeBasicCalls_SCORM12.zip", "Golf 1.2").await;
         let (_, config) = launch(&learner, &format!("/courses/{slug}/play")).await;
         assert_eq!(config["version"], "1.2");
         let opened = tracking::find(&app.state.db, config["attempt_id"].as_str().unwrap()).await.unwrap().unwrap();
@@ -216,15 +227,8 @@ async fn a_12_sco_follows_lmsfinish_rules_and_a_closed_tab_loses_nothing() {
 #[tokio::test]
 async fn assets_complete_when_viewed_and_progress_never_passes_100() {
     for app in TestApp::all("player").await {
-        let org = app.institute("ipa").await;
-        app.user("teacher@example.org", Role::Instructor, Some(&org)).await;
-        app.user("learner@example.org", Role::Learner, Some(&org)).await;
-        let teacher = app.signed_in("teacher@example.org").await;
-        let slug =
-            import(&app, &teacher, "valid/scorm12_golf_ContentPackagingOneFilePerSCO_SCORM12_assets.zip", "Assets")
-                .await;
-        app.enrol(&slug, "learner@example.org").await;
-        let learner = app.signed_in("learner@example.org").await;
+        let Class { slug, learner, .. } =
+            class(&app, "valid/scorm12_golf_ContentPackagingOneFilePerSCO_SCORM12_assets.zip", "Assets").await;
         let (html, _) = launch(&learner, &format!("/courses/{slug}/play")).await;
         let items: Vec<String> =
             html.split("data-item=\"").skip(1).filter_map(|s| s.split('"').next()).map(str::to_string).collect();
@@ -244,14 +248,8 @@ async fn assets_complete_when_viewed_and_progress_never_passes_100() {
 #[tokio::test]
 async fn the_launch_token_delivers_commits_without_a_login_session() {
     for app in TestApp::all("player").await {
-        let org = app.institute("ipa").await;
-        app.user("teacher@example.org", Role::Instructor, Some(&org)).await;
-        app.user("learner@example.org", Role::Learner, Some(&org)).await;
-        let teacher = app.signed_in("teacher@example.org").await;
-        let slug =
-            import(&app, &teacher, "valid/scorm2004_golf_RuntimeBasicCalls_SCORM20043rdEdition.zip", "Golf").await;
-        app.enrol(&slug, "learner@example.org").await;
-        let learner = app.signed_in("learner@example.org").await;
+        let Class { org, slug, learner, .. } =
+            class(&app, "valid/scorm2004_golf_RuntimeBasicCalls_SCORM20043rdEdition.zip", "Golf").await;
         let (_, config) = launch(&learner, &format!("/courses/{slug}/play")).await;
         let token = config["launch_token"].as_str().expect("the player gets a launch token").to_string();
         assert!(token.len() >= 40);
@@ -305,14 +303,9 @@ async fn viewed(app: &TestApp, config: &Value) -> (u16, Value) {
 #[tokio::test]
 async fn a_sco_that_never_calls_the_api_completes_when_left_and_others_are_untouched() {
     for app in TestApp::all("player").await {
-        let org = app.institute("ipa").await;
-        app.user("teacher@example.org", Role::Instructor, Some(&org)).await;
-        let learner_account = app.user("learner@example.org", Role::Learner, Some(&org)).await;
-        let teacher = app.signed_in("teacher@example.org").await;
         // Four plain HTML pages marked as SCOs; module 2 requires module 1.
-        let slug = import(&app, &teacher, "valid/scorm12_synthetic_PrerequisitesTest_SCORM12.zip", "Prereq").await;
-        app.enrol(&slug, "learner@example.org").await;
-        let learner = app.signed_in("learner@example.org").await;
+        let Class { teacher, slug, learner, learner_account, .. } =
+            class(&app, "valid/scorm12_synthetic_PrerequisitesTest_SCORM12.zip", "Prereq").await;
         let course = cairn_core::catalog::get(&app.state.db, &slug).await.unwrap();
 
         let (_, first) = launch(&learner, &format!("/courses/{slug}/play?item=module1")).await;
@@ -392,14 +385,8 @@ async fn a_sco_that_never_calls_the_api_completes_when_left_and_others_are_untou
 #[tokio::test]
 async fn a_write_made_elsewhere_between_commits_is_kept() {
     for app in TestApp::all("player").await {
-        let org = app.institute("ipa").await;
-        app.user("teacher@example.org", Role::Instructor, Some(&org)).await;
-        app.user("learner@example.org", Role::Learner, Some(&org)).await;
-        let teacher = app.signed_in("teacher@example.org").await;
-        let slug =
-            import(&app, &teacher, "valid/scorm2004_golf_RuntimeBasicCalls_SCORM20043rdEdition.zip", "Golf").await;
-        app.enrol(&slug, "learner@example.org").await;
-        let learner = app.signed_in("learner@example.org").await;
+        let Class { slug, learner, .. } =
+            class(&app, "valid/scorm2004_golf_RuntimeBasicCalls_SCORM20043rdEdition.zip", "Golf").await;
         let (_, config) = launch(&learner, &format!("/courses/{slug}/play")).await;
         let id = config["attempt_id"].as_str().unwrap();
         let first =
@@ -414,11 +401,17 @@ async fn a_write_made_elsewhere_between_commits_is_kept() {
         {
             data.insert(k.into(), json!(v));
         }
-        let summary = tracking::Summary { location: Some("page-2".into()), ..summary_of(&stored) };
-        let recorded = tracking::record_commit(&app.state.db, id, 2, &Value::Object(data).to_string(), &summary, false)
-            .await
-            .unwrap();
-        assert_eq!(recorded, tracking::CommitResult::Applied);
+        let elsewhere = tracking::CommitWriter::start(app.state.db.clone());
+        let write = tracking::CommitWrite {
+            attempt_id: id.to_string(),
+            expected_revision: stored.revision,
+            seq: 2,
+            state_json: Value::Object(data).to_string(),
+            summary: tracking::Summary { location: Some("page-2".into()), ..summary_of(&stored) },
+            terminate: false,
+            progress_pending: false,
+        };
+        assert!(elsewhere.write(write).await.unwrap(), "the other node's commit applies");
 
         // Commit 3 adds interaction 2, which is in order only after commit 2.
         let third = json!({ "cmi.interactions.2.id": "q3", "cmi.interactions.2.type": "other" });

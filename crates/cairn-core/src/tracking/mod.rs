@@ -230,59 +230,6 @@ pub async fn open_session(
     stored.ok_or(TrackingError::NotFound)
 }
 
-/// The result of storing a commit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CommitResult {
-    Applied,
-    /// A commit with this sequence number (or a later one) was applied before: a retry.
-    AlreadyApplied {
-        last_seq: i64,
-    },
-}
-
-/// Stores a validated commit if its sequence number is new. The check and the write are
-/// one statement, so concurrent retries of the same commit apply it once.
-pub async fn record_commit(
-    db: &Db,
-    attempt_id: &str,
-    seq: i64,
-    state_json: &str,
-    summary: &Summary,
-    terminate: bool,
-) -> Result<CommitResult, TrackingError> {
-    let now = db::now();
-    let done = on_db!(db, |pool| {
-        sqlx::query(
-            "UPDATE attempts SET state_json = $1, completion = $2, success = $3, score_scaled = $4, score_raw = $5, \
-             total_time_seconds = $6, total_time = $7, location = $8, suspended = $9, last_seq = $10, updated_at = $11, \
-             session_open = CASE WHEN $12 THEN FALSE ELSE session_open END, \
-             finished_at = CASE WHEN $12 THEN $11 ELSE finished_at END, revision = revision + 1 \
-             WHERE id = $13 AND last_seq < $10 AND voided_at IS NULL",
-        )
-        .bind(state_json)
-        .bind(&summary.completion)
-        .bind(&summary.success)
-        .bind(summary.score_scaled)
-        .bind(summary.score_raw)
-        .bind(summary.total_time_seconds)
-        .bind(&summary.total_time)
-        .bind(&summary.location)
-        .bind(summary.suspended)
-        .bind(seq)
-        .bind(now)
-        .bind(terminate)
-        .bind(attempt_id)
-        .execute(pool)
-        .await
-        .map(|r| r.rows_affected())
-    })?;
-    if done == 1 {
-        return Ok(CommitResult::Applied);
-    }
-    let attempt = find(db, attempt_id).await?.ok_or(TrackingError::NotFound)?;
-    Ok(CommitResult::AlreadyApplied { last_seq: attempt.last_seq })
-}
-
 /// Records that an asset was viewed: assets never call the API, so viewing completes them.
 pub async fn complete_viewed(db: &Db, attempt_id: &str) -> Result<(), TrackingError> {
     let now = db::now();

@@ -129,7 +129,7 @@ async fn write_round(db: &Db, jobs: Vec<Job>) {
     if jobs.is_empty() {
         return;
     }
-    let writes: Vec<CommitWrite> = jobs.iter().map(|j| j.write.clone()).collect();
+    let writes: Vec<&CommitWrite> = jobs.iter().map(|j| &j.write).collect();
     let result = write_all(db, &writes).await;
     for job in jobs {
         let answer = match &result {
@@ -171,7 +171,7 @@ pub(crate) fn batch_sql(rows: usize) -> String {
 
 /// Writes commits with one statement per [`ROW_BUCKETS`]-sized chunk, all in one
 /// transaction; answers the ids that applied.
-async fn write_all(db: &Db, writes: &[CommitWrite]) -> Result<HashSet<String>, TrackingError> {
+async fn write_all(db: &Db, writes: &[&CommitWrite]) -> Result<HashSet<String>, TrackingError> {
     let largest = ROW_BUCKETS[ROW_BUCKETS.len() - 1];
     let now = db::now();
     let applied: Vec<String> = on_db!(db, |pool| {
@@ -183,7 +183,7 @@ async fn write_all(db: &Db, writes: &[CommitWrite]) -> Result<HashSet<String>, T
                 let sql = batch_sql(rows);
                 let mut query = sqlx::query_scalar::<_, String>(&sql);
                 for write in chunk {
-                    query = bind_row(query, Some(write), now);
+                    query = bind_row(query, Some(*write), now);
                 }
                 for _ in chunk.len()..rows {
                     query = bind_row(query, None, now);
