@@ -474,10 +474,14 @@ pub async fn find_by_slug(db: &Db, slug: &str) -> Result<Option<Course>, Catalog
 
 /// A course by id or slug.
 pub async fn get(db: &Db, id_or_slug: &str) -> Result<Course, CatalogError> {
-    if let Some(course) = find(db, id_or_slug).await? {
-        return Ok(course);
-    }
-    find_by_slug(db, id_or_slug).await?.ok_or_else(|| CatalogError::NotFound(id_or_slug.to_string()))
+    // One query for both lookups (every course page and launch makes it); an id wins over
+    // a slug that happens to spell it.
+    let sql = format!(
+        "SELECT {COURSE_COLUMNS} FROM courses WHERE id = $1 OR slug = $1 \
+         ORDER BY CASE WHEN id = $1 THEN 0 ELSE 1 END LIMIT 1"
+    );
+    let found: Option<Course> = on_db!(db, |pool| sqlx::query_as(&sql).bind(id_or_slug).fetch_optional(pool).await)?;
+    found.ok_or_else(|| CatalogError::NotFound(id_or_slug.to_string()))
 }
 
 pub async fn is_instructor(db: &Db, course_id: &str, user_id: &str) -> Result<bool, CatalogError> {

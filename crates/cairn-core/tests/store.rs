@@ -213,3 +213,38 @@ async fn migrations_are_idempotent() {
         t.db.ping().await.unwrap();
     }
 }
+
+#[tokio::test]
+async fn a_user_is_read_with_their_institutes_in_one_query() {
+    for t in TestDb::all("store").await {
+        let db = &t.db;
+        let first = organisations::create(db, "first-school", "First school").await.unwrap();
+        let second = organisations::create(db, "second-school", "Second school").await.unwrap();
+        let none = accounts::create_user(db, learner("none@example.org")).await.unwrap().user;
+        let one = accounts::create_user(
+            db,
+            NewUser { organisation_id: Some(first.id.clone()), ..learner("one@example.org") },
+        )
+        .await
+        .unwrap()
+        .user;
+        let two = accounts::create_user(
+            db,
+            NewUser { organisation_id: Some(second.id.clone()), ..learner("two@example.org") },
+        )
+        .await
+        .unwrap()
+        .user;
+        organisations::add_member(db, &first.id, &two.id).await.unwrap();
+        let mut both = vec![first.id.clone(), second.id.clone()];
+        both.sort();
+        let cases = [(&none, vec![]), (&one, vec![first.id.clone()]), (&two, both)];
+        for (user, institutes) in cases {
+            let (found, organisation_ids) = accounts::find_with_organisations(db, &user.id).await.unwrap().unwrap();
+            assert_eq!(&found, user, "{:?}: the user's columns read back as written", db.engine());
+            assert_eq!(organisation_ids, institutes, "{}: every institute, sorted, none for nobody", user.email);
+            assert_eq!(organisation_ids, accounts::organisation_ids(db, &user.id).await.unwrap());
+        }
+        assert!(accounts::find_with_organisations(db, "missing-user").await.unwrap().is_none());
+    }
+}

@@ -178,3 +178,38 @@ async fn the_commit_writer_batches_and_never_overwrites_a_newer_write() {
         assert!(!tracking::find(db, &second.id).await.unwrap().unwrap().progress_pending);
     }
 }
+
+#[tokio::test]
+async fn a_launch_reads_the_data_of_the_resume_point_only() {
+    for t in TestDb::all("launch").await {
+        let db = &t.db;
+        let content = tempfile::tempdir().unwrap();
+        let (ImportOutcome::Imported(done), learners) = course_with_learners(db, content.path(), 1).await else {
+            panic!("refused")
+        };
+        let new = |item: &str| NewAttempt {
+            user_id: learners[0].clone(),
+            course_id: done.course.id.clone(),
+            package_id: done.package.id.clone(),
+            item_identifier: item.into(),
+            scorm_version: "1.2".into(),
+        };
+        assert!(tracking::for_launch(db, &learners[0], &done.course.id).await.unwrap().is_empty());
+        let par = tracking::create(db, new("playing_par_item")).await.unwrap();
+        let etiquette = tracking::create(db, new("etiquette_course_item")).await.unwrap();
+        let voided = tracking::create(db, new("etiquette_course_item")).await.unwrap();
+        tracking::void(db, &voided.id).await.unwrap();
+        // The par attempt is written last, so it is where the learner resumes.
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        let writer = CommitWriter::start(db.clone());
+        assert!(writer.write(write(&par, 1, "page-3", false)).await.unwrap());
+        let stored = tracking::find(db, &par.id).await.unwrap().unwrap();
+
+        let listed = tracking::for_launch(db, &learners[0], &done.course.id).await.unwrap();
+        let ids: Vec<&str> = listed.iter().map(|a| a.id.as_str()).collect();
+        assert_eq!(ids, vec![etiquette.id.as_str(), par.id.as_str()], "{:?}: reset attempts are left out", db.engine());
+        assert_eq!(listed[1].state_json, stored.state_json, "the resume point carries its data");
+        assert_eq!(listed[0].state_json, "", "any other attempt's data is not read");
+        assert_eq!(listed[1], stored, "every column as stored");
+    }
+}

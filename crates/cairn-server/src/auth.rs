@@ -28,8 +28,11 @@ pub async fn from_session(state: &AppState, token: &str) -> Result<Option<Actor>
     let Some(session) = state.sessions.get(token, state.session_ttl()).await? else {
         return Ok(None);
     };
-    match accounts::find_by_id(&state.db, &session.user_id).await? {
-        Some(user) if user.active => Ok(Some(Actor::for_user(state, user).await?)),
+    match accounts::find_with_organisations(&state.db, &session.user_id).await? {
+        Some((user, organisation_ids)) if user.active => {
+            let principal = Principal { user_id: user.id.clone(), role: user.role, organisation_ids };
+            Ok(Some(Actor { user, principal }))
+        }
         _ => Ok(None),
     }
 }

@@ -222,6 +222,29 @@ pub async fn find_by_id(db: &Db, id: &str) -> Result<Option<User>, AccountError>
     row.map(User::try_from).transpose()
 }
 
+/// A user with the ids of the institutes they belong to, in one query: every signed-in
+/// request needs both, so they are read together (one row per membership, the user's
+/// columns repeated; a user without institutes gives one row with a NULL institute).
+pub async fn find_with_organisations(db: &Db, id: &str) -> Result<Option<(User, Vec<String>)>, AccountError> {
+    #[derive(FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        user: UserRow,
+        organisation_id: Option<String>,
+    }
+    const SQL: &str = "SELECT u.id, u.email, u.name, u.role, u.active, u.created_at, u.last_login_at, \
+        m.organisation_id FROM users u LEFT JOIN memberships m ON m.user_id = u.id WHERE u.id = $1 \
+        ORDER BY m.organisation_id";
+    let rows: Vec<Row> = on_db!(db, |pool| sqlx::query_as(SQL).bind(id).fetch_all(pool).await)?;
+    let mut rows = rows.into_iter();
+    let Some(first) = rows.next() else {
+        return Ok(None);
+    };
+    let organisation_ids =
+        std::iter::once(first.organisation_id).chain(rows.map(|r| r.organisation_id)).flatten().collect();
+    Ok(Some((User::try_from(first.user)?, organisation_ids)))
+}
+
 pub async fn find_by_email(db: &Db, email: &str) -> Result<Option<User>, AccountError> {
     let email = email.trim().to_lowercase();
     let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE email = $1");

@@ -310,6 +310,23 @@ pub async fn statuses_of_learner(db: &Db, user_id: &str, course_id: &str) -> Res
     Ok(on_db!(db, |pool| sqlx::query_as(&sql).bind(user_id).bind(course_id).fetch_all(pool).await)?)
 }
 
+/// A learner's attempts for a launch: [`statuses_of_learner`], except that the attempt used
+/// most recently (where the player resumes) carries its data. The others' `state_json` is
+/// empty, not `{}`, so that nobody mistakes it for stored data. The usual launch resumes
+/// that attempt and so needs no second read.
+pub async fn for_launch(db: &Db, user_id: &str, course_id: &str) -> Result<Vec<Attempt>, TrackingError> {
+    let columns = ATTEMPT_COLUMNS.replace(
+        "state_json",
+        "CASE WHEN id = (SELECT id FROM attempts WHERE user_id = $1 AND course_id = $2 AND voided_at IS NULL \
+         ORDER BY updated_at DESC, number DESC LIMIT 1) THEN state_json ELSE '' END AS state_json",
+    );
+    let sql = format!(
+        "SELECT {columns} FROM attempts WHERE user_id = $1 AND course_id = $2 AND voided_at IS NULL \
+         ORDER BY item_identifier, number DESC"
+    );
+    Ok(on_db!(db, |pool| sqlx::query_as(&sql).bind(user_id).bind(course_id).fetch_all(pool).await)?)
+}
+
 /// An attempt with its learner, for the instructor's view.
 #[derive(Debug, Clone, PartialEq, Serialize, FromRow)]
 pub struct LearnerAttempt {

@@ -37,7 +37,8 @@ pub struct Launch {
     pub previous: Option<PackageItem>,
     pub next: Option<PackageItem>,
     /// The learner's attempts in the course as they stand after the launch, without their
-    /// data (statuses, locks and progress need only the columns).
+    /// data (statuses, locks and progress need only the columns; `state_json` is not
+    /// meaningful here).
     pub attempts: Vec<Attempt>,
 }
 
@@ -233,7 +234,7 @@ pub async fn open(state: &AppState, actor: &Actor, course: Course, item_id: Opti
     let package = state.package_outline(&current).await?;
     let version_row = &package.version;
     let outline = package.items.clone();
-    let mut attempts = tracking::statuses_of_learner(&state.db, &actor.user.id, &course.id).await?;
+    let mut attempts = tracking::for_launch(&state.db, &actor.user.id, &course.id).await?;
     let mut locked = locks(state, &current, &attempts).await?;
     // Every item locked means prerequisites no learner can meet, which the import check
     // could not see through (a script that contradicts itself); they must not lock the
@@ -287,7 +288,14 @@ pub async fn open(state: &AppState, actor: &Actor, course: Course, item_id: Opti
     let previous = position.and_then(|p| p.checked_sub(1)).and_then(|p| launchable.get(p)).map(|i| (*i).clone());
     let next = position.and_then(|p| launchable.get(p + 1)).map(|i| (*i).clone());
 
-    let mut attempt = match tracking::latest(&state.db, &actor.user.id, &course.id, &item.identifier).await? {
+    // The item's latest attempt (the list is newest first per item). The list carries the
+    // data of the attempt used most recently only; any other is read now.
+    let listed = attempts.iter().find(|a| a.item_identifier == item.identifier).filter(|a| !a.state_json.is_empty());
+    let latest = match listed {
+        Some(attempt) => Some(attempt.clone()),
+        None => tracking::latest(&state.db, &actor.user.id, &course.id, &item.identifier).await?,
+    };
+    let mut attempt = match latest {
         Some(previous) => previous,
         None => new_attempt(state, actor, &course, &current, &item, version).await?,
     };
