@@ -163,37 +163,37 @@ pub async fn create(db: &Db, new: NewAttempt) -> Result<Attempt, TrackingError> 
     // load benchmark showed under load.
     // Two launches of the same item at the same moment (two tabs) can compute the same
     // number; the unique key refuses the second, which then takes the next number.
+    // The statement returns the row it inserted, so the launch needs no read after it.
+    let sql = format!(
+        "INSERT INTO attempts (id, user_id, course_id, package_id, item_identifier, number, scorm_version, completion, \
+         success, total_time_seconds, suspended, session_open, state_json, last_seq, launch_token, started_at, updated_at) \
+         SELECT $1, $2, $3, $4, $5, COALESCE(MAX(number), 0) + 1, $6, 'not attempted', 'unknown', 0, FALSE, FALSE, '{{}}', \
+                0, $8, $7, $7 \
+         FROM attempts WHERE user_id = $2 AND course_id = $3 AND item_identifier = $5 RETURNING {ATTEMPT_COLUMNS}"
+    );
     let mut tries = 0;
     loop {
         tries += 1;
-        let inserted = on_db!(db, |pool| {
-        sqlx::query(
-            "INSERT INTO attempts (id, user_id, course_id, package_id, item_identifier, number, scorm_version, completion, \
-             success, total_time_seconds, suspended, session_open, state_json, last_seq, launch_token, started_at, updated_at) \
-             SELECT $1, $2, $3, $4, $5, COALESCE(MAX(number), 0) + 1, $6, 'not attempted', 'unknown', 0, FALSE, FALSE, '{}', \
-                    0, $8, $7, $7 \
-             FROM attempts WHERE user_id = $2 AND course_id = $3 AND item_identifier = $5",
-        )
-        .bind(&id)
-        .bind(&new.user_id)
-        .bind(&new.course_id)
-        .bind(&new.package_id)
-        .bind(&new.item_identifier)
-        .bind(&new.scorm_version)
-        .bind(now)
-        .bind(new_launch_token())
-        .execute(pool)
-        .await
-        .map(|r| r.rows_affected())
+        let inserted: Result<Attempt, StoreError> = on_db!(db, |pool| {
+            sqlx::query_as(&sql)
+                .bind(&id)
+                .bind(&new.user_id)
+                .bind(&new.course_id)
+                .bind(&new.package_id)
+                .bind(&new.item_identifier)
+                .bind(&new.scorm_version)
+                .bind(now)
+                .bind(new_launch_token())
+                .fetch_one(pool)
+                .await
         })
         .map_err(StoreError::from);
         match inserted {
-            Ok(_) => break,
+            Ok(attempt) => return Ok(attempt),
             Err(e) if e.is_unique_violation() && tries < 5 => continue,
             Err(e) => return Err(e.into()),
         }
     }
-    find(db, &id).await?.ok_or(TrackingError::NotFound)
 }
 
 /// Opens a new session on an attempt, storing the data as it stands at launch (a previous

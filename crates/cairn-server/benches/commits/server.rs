@@ -52,7 +52,7 @@ impl Server {
         c.env("CAIRN_DATA_DIR", &self.dir)
             .env("CAIRN_BIND", format!("127.0.0.1:{}", self.port))
             .env("CAIRN_PUBLIC_URL", &self.base)
-            .env("CAIRN_LOG", "warn")
+            .env("CAIRN_LOG", std::env::var("CAIRN_BENCH_SERVER_LOG").unwrap_or_else(|_| "warn".into()))
             .env("CAIRN_ADMIN_EMAIL", ADMIN_EMAIL)
             .env("CAIRN_ADMIN_PASSWORD", PASSWORD)
             .env("CAIRN_LOGIN_MAX_ATTEMPTS", "100000000")
