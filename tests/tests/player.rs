@@ -465,3 +465,47 @@ fn summary_of(a: &tracking::Attempt) -> tracking::Summary {
         suspended: a.suspended,
     }
 }
+
+#[tokio::test]
+async fn only_learners_with_open_access_launch() {
+    use cairn_core::enrolments::{self, NewEnrolment, Source};
+    for app in TestApp::all("player").await {
+        let Class { org, teacher, learner, learner_account, slug } =
+            class(&app, "valid/scorm2004_golf_RuntimeBasicCalls_SCORM20043rdEdition.zip", "Golf access").await;
+        let course = cairn_core::catalog::get(&app.state.db, &slug).await.unwrap();
+        // By slug and by id alike.
+        launch(&learner, &format!("/courses/{slug}/play")).await;
+        launch(&learner, &format!("/courses/{}/play", course.id)).await;
+        // The course's instructor previews without an enrolment.
+        launch(&teacher, &format!("/courses/{slug}/play")).await;
+
+        app.user("stranger@example.org", Role::Learner, Some(&org)).await;
+        let stranger = app.signed_in("stranger@example.org").await;
+        let now = cairn_core::db::now();
+        let day = std::time::Duration::from_secs(86_400);
+        let window = |starts_at, ends_at| NewEnrolment {
+            course_id: course.id.clone(),
+            user_id: learner_account.id.clone(),
+            source: Source::Manual,
+            cohort_id: None,
+            starts_at,
+            ends_at,
+        };
+        let cases: [(&Client, Option<NewEnrolment>, u16, &str); 4] = [
+            (&stranger, None, 403, "enrol in this course first"),
+            (&learner, Some(window(Some(now + day), None)), 403, "has not opened yet"),
+            (&learner, Some(window(Some(now - day - day), Some(now - day))), 403, "has ended"),
+            (&learner, Some(window(Some(now - day), Some(now + day))), 200, "cairn-launch"),
+        ];
+        for (client, enrolment, status, text) in cases {
+            if let Some(new) = enrolment {
+                enrolments::enrol(&app.state.db, &new).await.unwrap();
+            }
+            let r = client.get(&format!("/courses/{slug}/play")).await;
+            assert_eq!(r.status(), status, "[{}] {text}", app.label);
+            let body = r.text().await.unwrap();
+            assert!(body.contains(text), "[{}] the page says {text:?}: {body}", app.label);
+        }
+        assert_eq!(learner.get("/courses/no-such-course/play").await.status(), 404);
+    }
+}

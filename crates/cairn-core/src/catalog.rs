@@ -40,7 +40,8 @@ pub struct Course {
     pub completion_min_score: Option<f64>,
 }
 
-const COURSE_COLUMNS: &str = "id, organisation_id, slug, title, summary, status, current_package_id, created_by, \
+pub(crate) const COURSE_COLUMNS: &str =
+    "id, organisation_id, slug, title, summary, status, current_package_id, created_by, \
      created_at, updated_at, topic, cover_image, enrolment_mode, enrolment_key, completion_min_score";
 
 /// The knowledge areas a course can be filed under: (key, label).

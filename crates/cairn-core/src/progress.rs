@@ -262,7 +262,7 @@ pub async fn refresh_with_statuses(
     course_id: &str,
     user_id: &str,
 ) -> Result<(CourseProgress, HashMap<String, LessonStatus>), ProgressError> {
-    let outline = outline::of_course(db, course_id).await?;
+    let lessons = outline::lessons_of_course(db, course_id).await?;
     let stored: HashMap<String, LessonProgressRow> =
         lesson_rows(db, course_id, user_id).await?.into_iter().map(|r| (r.lesson_id.clone(), r)).collect();
     let (package, min_score): (Option<String>, Option<f64>) = on_db!(db, |pool| {
@@ -272,7 +272,7 @@ pub async fn refresh_with_statuses(
             .await
     })?
     .unwrap_or_default();
-    let has_scorm = outline.lessons().any(|l| l.kind == "scorm");
+    let has_scorm = lessons.iter().any(|l| l.kind == "scorm");
     let (items, attempts) = if has_scorm {
         let items = match package {
             Some(p) => packages::items(db, &p).await?,
@@ -285,7 +285,7 @@ pub async fn refresh_with_statuses(
 
     let mut facts = Vec::new();
     let mut statuses = HashMap::new();
-    for lesson in outline.lessons() {
+    for lesson in &lessons {
         let fact = if lesson.kind == "scorm" {
             let (mut status, mut score, time) =
                 scorm_lesson_status(lesson.item_identifier.as_deref(), &items, &attempts);

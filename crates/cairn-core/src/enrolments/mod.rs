@@ -56,11 +56,23 @@ pub enum Access {
 
 impl Enrolment {
     pub fn access_at(&self, now: OffsetDateTime) -> Access {
-        if self.state != "active" {
+        Access::of(&self.state, self.starts_at, self.ends_at, now)
+    }
+}
+
+impl Access {
+    /// Whether an enrolment in `state` with these access dates lets its learner in at `now`.
+    pub fn of(
+        state: &str,
+        starts_at: Option<OffsetDateTime>,
+        ends_at: Option<OffsetDateTime>,
+        now: OffsetDateTime,
+    ) -> Access {
+        if state != "active" {
             Access::Withdrawn
-        } else if self.starts_at.is_some_and(|s| now < s) {
+        } else if starts_at.is_some_and(|s| now < s) {
             Access::NotYet
-        } else if self.ends_at.is_some_and(|e| now >= e) {
+        } else if ends_at.is_some_and(|e| now >= e) {
             Access::Expired
         } else {
             Access::Open
@@ -142,6 +154,37 @@ pub fn check_dates(starts_at: Option<OffsetDateTime>, ends_at: Option<OffsetDate
 pub async fn find(db: &Db, course_id: &str, user_id: &str) -> Result<Option<Enrolment>, EnrolmentError> {
     let sql = format!("SELECT {ENROLMENT_COLUMNS} FROM enrolments WHERE course_id = $1 AND user_id = $2");
     Ok(on_db!(db, |pool| sqlx::query_as(&sql).bind(course_id).bind(user_id).fetch_optional(pool).await)?)
+}
+
+/// A course by id or slug with a learner's access to it (`None`: not enrolled), in one
+/// query: opening the player needs both, and a launch is the most frequent page there is.
+pub async fn course_with_access(
+    db: &Db,
+    id_or_slug: &str,
+    user_id: &str,
+) -> Result<Option<(Course, Option<Access>)>, EnrolmentError> {
+    #[derive(FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        course: Course,
+        enrolment_state: Option<String>,
+        enrolment_starts_at: Option<OffsetDateTime>,
+        enrolment_ends_at: Option<OffsetDateTime>,
+    }
+    let columns: Vec<String> = catalog::COURSE_COLUMNS.split(',').map(|c| format!("c.{}", c.trim())).collect();
+    let sql = format!(
+        "SELECT {}, e.state AS enrolment_state, e.starts_at AS enrolment_starts_at, e.ends_at AS enrolment_ends_at \
+         FROM courses c LEFT JOIN enrolments e ON e.course_id = c.id AND e.user_id = $2 \
+         WHERE c.id = $1 OR c.slug = $1 ORDER BY CASE WHEN c.id = $1 THEN 0 ELSE 1 END LIMIT 1",
+        columns.join(", ")
+    );
+    let row: Option<Row> =
+        on_db!(db, |pool| sqlx::query_as(&sql).bind(id_or_slug).bind(user_id).fetch_optional(pool).await)?;
+    Ok(row.map(|r| {
+        let now = db::now();
+        let access = r.enrolment_state.map(|state| Access::of(&state, r.enrolment_starts_at, r.enrolment_ends_at, now));
+        (r.course, access)
+    }))
 }
 
 pub async fn find_by_id(db: &Db, id: &str) -> Result<Enrolment, EnrolmentError> {

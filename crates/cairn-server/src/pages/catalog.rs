@@ -298,11 +298,17 @@ pub async fn resume(state: Data<&Arc<AppState>>, user: CurrentUser, id: Path<Str
 /// A course the actor may take now: enrolled with open access, or an editor previewing.
 /// Others are told why (not enrolled, access not open yet, access ended).
 pub async fn takeable_course(state: &AppState, actor: &Actor, id_or_slug: &str) -> Result<catalog::Course, HttpError> {
-    let course = crate::api::courses::visible_course(state, actor, id_or_slug).await?;
-    if enrolments::may_take(&state.db, &actor.principal, &course).await? {
+    // The rules of `visible_course` and `enrolments::may_take`, with the course and the
+    // enrolment read in one query.
+    let not_found = || HttpError::not_found(format!("no course {id_or_slug:?}"));
+    let (course, access) =
+        enrolments::course_with_access(&state.db, id_or_slug, &actor.user.id).await?.ok_or_else(not_found)?;
+    if !catalog::may_view(&actor.principal, &course) {
+        return Err(not_found());
+    }
+    if access == Some(Access::Open) || catalog::may_edit(&state.db, &actor.principal, &course).await? {
         return Ok(course);
     }
-    let access = enrolments::find(&state.db, &course.id, &actor.user.id).await?.map(|e| e.access_at(db::now()));
     Err(HttpError::forbidden(match access {
         Some(Access::NotYet) => "your access to this course has not opened yet",
         Some(Access::Expired) => "your access to this course has ended; ask your institute to extend it",
