@@ -288,12 +288,13 @@ pub async fn open(state: &AppState, actor: &Actor, course: Course, item_id: Opti
     let previous = position.and_then(|p| p.checked_sub(1)).and_then(|p| launchable.get(p)).map(|i| (*i).clone());
     let next = position.and_then(|p| launchable.get(p + 1)).map(|i| (*i).clone());
 
-    // The item's latest attempt (the list is newest first per item). The list carries the
-    // data of the attempt used most recently only; any other is read now.
-    let listed = attempts.iter().find(|a| a.item_identifier == item.identifier).filter(|a| !a.state_json.is_empty());
-    let latest = match listed {
-        Some(attempt) => Some(attempt.clone()),
-        None => tracking::latest(&state.db, &actor.user.id, &course.id, &item.identifier).await?,
+    // The item's latest attempt (the list is newest first per item, and holds every attempt
+    // that was not reset). The list carries the data of the attempt used most recently
+    // only; any other is read now. An item without attempts gets its first one.
+    let latest = match attempts.iter().find(|a| a.item_identifier == item.identifier) {
+        Some(listed) if !listed.state_json.is_empty() => Some(listed.clone()),
+        Some(_) => tracking::latest(&state.db, &actor.user.id, &course.id, &item.identifier).await?,
+        None => None,
     };
     let mut attempt = match latest {
         Some(previous) => previous,
