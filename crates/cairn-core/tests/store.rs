@@ -220,21 +220,12 @@ async fn a_user_is_read_with_their_institutes_in_one_query() {
         let db = &t.db;
         let first = organisations::create(db, "first-school", "First school").await.unwrap();
         let second = organisations::create(db, "second-school", "Second school").await.unwrap();
-        let none = accounts::create_user(db, learner("none@example.org")).await.unwrap().user;
-        let one = accounts::create_user(
-            db,
-            NewUser { organisation_id: Some(first.id.clone()), ..learner("one@example.org") },
-        )
-        .await
-        .unwrap()
-        .user;
-        let two = accounts::create_user(
-            db,
-            NewUser { organisation_id: Some(second.id.clone()), ..learner("two@example.org") },
-        )
-        .await
-        .unwrap()
-        .user;
+        let member_of = |email: &str, institute: Option<&str>| {
+            accounts::create_user(db, NewUser { organisation_id: institute.map(str::to_string), ..learner(email) })
+        };
+        let none = member_of("none@example.org", None).await.unwrap().user;
+        let one = member_of("one@example.org", Some(&first.id)).await.unwrap().user;
+        let two = member_of("two@example.org", Some(&second.id)).await.unwrap().user;
         organisations::add_member(db, &first.id, &two.id).await.unwrap();
         let mut both = vec![first.id.clone(), second.id.clone()];
         both.sort();

@@ -3,7 +3,7 @@
 
 use cairn_core::accounts::{self, NewUser, Role};
 use cairn_core::organisations;
-use cairn_core::packages::{self, ContentStore, CourseTarget, ImportOutcome, ImportRequest};
+use cairn_core::packages::{self, ContentStore, CourseTarget, ImportOutcome, ImportRequest, Imported};
 use cairn_core::testing::TestDb;
 use cairn_core::tracking::{self, CommitWrite, CommitWriter, NewAttempt, Summary};
 
@@ -21,16 +21,8 @@ async fn concurrent_launches_and_commits_all_succeed() {
         for learner in &learners {
             for item in ["playing_par_item", "etiquette_course_item", "handicapping_overview_item"] {
                 for _ in 0..2 {
-                    let (db, writer, learner, course, package) =
-                        (db.clone(), writer.clone(), learner.clone(), done.course.id.clone(), done.package.id.clone());
+                    let (db, writer, new) = (db.clone(), writer.clone(), attempt_of(&done, learner, item));
                     tasks.push(tokio::spawn(async move {
-                        let new = NewAttempt {
-                            user_id: learner,
-                            course_id: course,
-                            package_id: package,
-                            item_identifier: item.into(),
-                            scorm_version: "1.2".into(),
-                        };
                         let attempt = tracking::create(&db, new).await?;
                         writer.write(write(&attempt, 1, "1", false)).await?;
                         Ok::<_, tracking::TrackingError>(attempt)
@@ -85,6 +77,17 @@ async fn course_with_learners(
     (outcome, learners)
 }
 
+/// A new attempt of `learner` on `item` of the imported course (a SCORM 1.2 package).
+fn attempt_of(done: &Imported, learner: &str, item: &str) -> NewAttempt {
+    NewAttempt {
+        user_id: learner.to_string(),
+        course_id: done.course.id.clone(),
+        package_id: done.package.id.clone(),
+        item_identifier: item.into(),
+        scorm_version: "1.2".into(),
+    }
+}
+
 fn write(attempt: &tracking::Attempt, seq: i64, location: &str, pending: bool) -> CommitWrite {
     CommitWrite {
         attempt_id: attempt.id.clone(),
@@ -117,14 +120,7 @@ async fn the_commit_writer_batches_and_never_overwrites_a_newer_write() {
         let writer = CommitWriter::start(db.clone());
         let mut attempts = Vec::new();
         for learner in &learners {
-            let new = NewAttempt {
-                user_id: learner.clone(),
-                course_id: done.course.id.clone(),
-                package_id: done.package.id.clone(),
-                item_identifier: "playing_par_item".into(),
-                scorm_version: "1.2".into(),
-            };
-            attempts.push(tracking::create(db, new).await.unwrap());
+            attempts.push(tracking::create(db, attempt_of(&done, learner, "playing_par_item")).await.unwrap());
         }
 
         // Forty learners commit at once: every write applies, in batches that mix them.
@@ -187,13 +183,7 @@ async fn a_launch_reads_the_data_of_the_resume_point_only() {
         let (ImportOutcome::Imported(done), learners) = course_with_learners(db, content.path(), 1).await else {
             panic!("refused")
         };
-        let new = |item: &str| NewAttempt {
-            user_id: learners[0].clone(),
-            course_id: done.course.id.clone(),
-            package_id: done.package.id.clone(),
-            item_identifier: item.into(),
-            scorm_version: "1.2".into(),
-        };
+        let new = |item: &str| attempt_of(&done, &learners[0], item);
         assert!(tracking::for_launch(db, &learners[0], &done.course.id).await.unwrap().is_empty());
         let par = tracking::create(db, new("playing_par_item")).await.unwrap();
         let etiquette = tracking::create(db, new("etiquette_course_item")).await.unwrap();
