@@ -201,21 +201,6 @@ pub async fn lessons_of_course(db: &Db, course_id: &str) -> Result<Vec<Lesson>, 
     Ok(on_db!(db, |pool| sqlx::query_as(&sql).bind(course_id).fetch_all(pool).await)?)
 }
 
-/// Whether any lesson of a course waits on another. Most courses set no prerequisites, so
-/// the player asks this first and skips reading the whole outline.
-pub async fn has_prerequisites(db: &Db, course_id: &str) -> Result<bool, OutlineError> {
-    let found: i64 = on_db!(db, |pool| {
-        sqlx::query_scalar(
-            "SELECT COUNT(*) FROM (SELECT 1 FROM lesson_prerequisites p JOIN lessons l ON l.id = p.lesson_id \
-             WHERE l.course_id = $1 LIMIT 1) AS any_prerequisite",
-        )
-        .bind(course_id)
-        .fetch_one(pool)
-        .await
-    })?;
-    Ok(found > 0)
-}
-
 pub async fn module(db: &Db, id: &str) -> Result<Module, OutlineError> {
     let sql = format!("SELECT {MODULE_COLUMNS} FROM course_modules WHERE id = $1");
     on_db!(db, |pool| sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)?.ok_or(OutlineError::NotFound)

@@ -185,19 +185,28 @@ async fn a_launch_reads_the_data_of_the_resume_point_only() {
         };
         let new = |item: &str| attempt_of(&done, &learners[0], item);
         assert!(tracking::for_launch(db, &learners[0], &done.course.id).await.unwrap().is_empty());
+        let first_par = tracking::create(db, new("playing_par_item")).await.unwrap();
         let par = tracking::create(db, new("playing_par_item")).await.unwrap();
         let etiquette = tracking::create(db, new("etiquette_course_item")).await.unwrap();
         let voided = tracking::create(db, new("etiquette_course_item")).await.unwrap();
         tracking::void(db, &voided.id).await.unwrap();
+        // An older attempt of an item is not listed, even one with data of its own.
+        let writer = CommitWriter::start(db.clone());
+        assert!(writer.write(write(&first_par, 1, "old", false)).await.unwrap());
         // The par attempt is written last, so it is where the learner resumes.
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-        let writer = CommitWriter::start(db.clone());
         assert!(writer.write(write(&par, 1, "page-3", false)).await.unwrap());
         let stored = tracking::find(db, &par.id).await.unwrap().unwrap();
 
         let listed = tracking::for_launch(db, &learners[0], &done.course.id).await.unwrap();
         let ids: Vec<&str> = listed.iter().map(|a| a.id.as_str()).collect();
-        assert_eq!(ids, vec![etiquette.id.as_str(), par.id.as_str()], "{:?}: reset attempts are left out", db.engine());
+        assert_eq!(
+            ids,
+            vec![etiquette.id.as_str(), par.id.as_str()],
+            "{:?}: the latest live attempt per item, by item; older and reset attempts are left out",
+            db.engine()
+        );
+        assert_eq!(par.number, 2);
         assert_eq!(listed[1].state_json, stored.state_json, "the resume point carries its data");
         assert_eq!(listed[0].state_json, "", "any other attempt's data is not read");
         assert_eq!(listed[1], stored, "every column as stored");

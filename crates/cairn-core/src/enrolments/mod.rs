@@ -156,13 +156,24 @@ pub async fn find(db: &Db, course_id: &str, user_id: &str) -> Result<Option<Enro
     Ok(on_db!(db, |pool| sqlx::query_as(&sql).bind(course_id).bind(user_id).fetch_optional(pool).await)?)
 }
 
-/// A course by id or slug with a learner's access to it (`None`: not enrolled), in one
-/// query: opening the player needs both, and a launch is the most frequent page there is.
+/// A course as a launch sees it: the course, the learner's access to it (`None`: not
+/// enrolled), and whether any lesson of its outline waits on another.
+#[derive(Debug, Clone)]
+pub struct CourseWithAccess {
+    pub course: Course,
+    pub access: Option<Access>,
+    /// Most courses set no prerequisites; then the player never reads the outline.
+    pub outline_has_prerequisites: bool,
+}
+
+/// A course by id or slug with a learner's access to it and its prerequisite flag, in one
+/// query: opening the player needs all three, and a launch is the most frequent page
+/// there is.
 pub async fn course_with_access(
     db: &Db,
     id_or_slug: &str,
     user_id: &str,
-) -> Result<Option<(Course, Option<Access>)>, EnrolmentError> {
+) -> Result<Option<CourseWithAccess>, EnrolmentError> {
     #[derive(FromRow)]
     struct Row {
         #[sqlx(flatten)]
@@ -170,10 +181,13 @@ pub async fn course_with_access(
         enrolment_state: Option<String>,
         enrolment_starts_at: Option<OffsetDateTime>,
         enrolment_ends_at: Option<OffsetDateTime>,
+        outline_has_prerequisites: bool,
     }
     let columns: Vec<String> = catalog::COURSE_COLUMNS.split(',').map(|c| format!("c.{}", c.trim())).collect();
     let sql = format!(
-        "SELECT {}, e.state AS enrolment_state, e.starts_at AS enrolment_starts_at, e.ends_at AS enrolment_ends_at \
+        "SELECT {}, e.state AS enrolment_state, e.starts_at AS enrolment_starts_at, e.ends_at AS enrolment_ends_at, \
+         EXISTS (SELECT 1 FROM lesson_prerequisites p JOIN lessons l ON l.id = p.lesson_id WHERE l.course_id = c.id) \
+           AS outline_has_prerequisites \
          FROM courses c LEFT JOIN enrolments e ON e.course_id = c.id AND e.user_id = $2 \
          WHERE c.id = $1 OR c.slug = $1 ORDER BY CASE WHEN c.id = $1 THEN 0 ELSE 1 END LIMIT 1",
         columns.join(", ")
@@ -183,7 +197,7 @@ pub async fn course_with_access(
     Ok(row.map(|r| {
         let now = db::now();
         let access = r.enrolment_state.map(|state| Access::of(&state, r.enrolment_starts_at, r.enrolment_ends_at, now));
-        (r.course, access)
+        CourseWithAccess { course: r.course, access, outline_has_prerequisites: r.outline_has_prerequisites }
     }))
 }
 

@@ -310,19 +310,28 @@ pub async fn statuses_of_learner(db: &Db, user_id: &str, course_id: &str) -> Res
     Ok(on_db!(db, |pool| sqlx::query_as(&sql).bind(user_id).bind(course_id).fetch_all(pool).await)?)
 }
 
-/// A learner's attempts for a launch: [`statuses_of_learner`], except that the attempt used
-/// most recently (where the player resumes) carries its data. The others' `state_json` is
-/// empty, not `{}`, so that nobody mistakes it for stored data. The usual launch resumes
-/// that attempt and so needs no second read.
+/// A learner's attempts for a launch: the latest attempt at each item (what statuses,
+/// locks, progress and the choice of attempt look at), where the one used most recently
+/// (the resume point) carries its data. The others' `state_json` is empty, not `{}`, so
+/// that nobody mistakes it for stored data. The usual launch resumes that attempt and so
+/// needs no second read.
+///
+/// Older attempts are left out because a launch would only skip them: a learner who has
+/// taken a SCORM 2004 item thirty times would otherwise send thirty rows through the
+/// driver on every launch. The partial index `attempts_live_by_item` (migration 0006)
+/// finds each item's latest number without reading the rows.
 pub async fn for_launch(db: &Db, user_id: &str, course_id: &str) -> Result<Vec<Attempt>, TrackingError> {
     let columns = ATTEMPT_COLUMNS.replace(
         "state_json",
-        "CASE WHEN id = (SELECT id FROM attempts WHERE user_id = $1 AND course_id = $2 AND voided_at IS NULL \
-         ORDER BY updated_at DESC, number DESC LIMIT 1) THEN state_json ELSE '' END AS state_json",
+        "CASE WHEN ROW_NUMBER() OVER (ORDER BY updated_at DESC, number DESC) = 1 THEN state_json ELSE '' END \
+         AS state_json",
     );
     let sql = format!(
-        "SELECT {columns} FROM attempts WHERE user_id = $1 AND course_id = $2 AND voided_at IS NULL \
-         ORDER BY item_identifier, number DESC"
+        "SELECT {columns} FROM attempts \
+         JOIN (SELECT item_identifier AS latest_item, MAX(number) AS latest_number FROM attempts \
+               WHERE user_id = $1 AND course_id = $2 AND voided_at IS NULL GROUP BY item_identifier) AS latest \
+           ON item_identifier = latest_item AND number = latest_number \
+         WHERE user_id = $1 AND course_id = $2 ORDER BY item_identifier"
     );
     Ok(on_db!(db, |pool| sqlx::query_as(&sql).bind(user_id).bind(course_id).fetch_all(pool).await)?)
 }

@@ -296,20 +296,24 @@ pub async fn resume(state: Data<&Arc<AppState>>, user: CurrentUser, id: Path<Str
 }
 
 /// A course the actor may take now: enrolled with open access, or an editor previewing.
-/// Others are told why (not enrolled, access not open yet, access ended).
-pub async fn takeable_course(state: &AppState, actor: &Actor, id_or_slug: &str) -> Result<catalog::Course, HttpError> {
+/// Others are told why (not enrolled, access not open yet, access ended). The answer
+/// says whether the course's outline has prerequisites, which the player checks next.
+pub async fn takeable_course(
+    state: &AppState,
+    actor: &Actor,
+    id_or_slug: &str,
+) -> Result<enrolments::CourseWithAccess, HttpError> {
     // The rules of `visible_course` and `enrolments::may_take`, with the course and the
     // enrolment read in one query.
     let not_found = || HttpError::not_found(format!("no course {id_or_slug:?}"));
-    let (course, access) =
-        enrolments::course_with_access(&state.db, id_or_slug, &actor.user.id).await?.ok_or_else(not_found)?;
-    if !catalog::may_view(&actor.principal, &course) {
+    let found = enrolments::course_with_access(&state.db, id_or_slug, &actor.user.id).await?.ok_or_else(not_found)?;
+    if !catalog::may_view(&actor.principal, &found.course) {
         return Err(not_found());
     }
-    if access == Some(Access::Open) || catalog::may_edit(&state.db, &actor.principal, &course).await? {
-        return Ok(course);
+    if found.access == Some(Access::Open) || catalog::may_edit(&state.db, &actor.principal, &found.course).await? {
+        return Ok(found);
     }
-    Err(HttpError::forbidden(match access {
+    Err(HttpError::forbidden(match found.access {
         Some(Access::NotYet) => "your access to this course has not opened yet",
         Some(Access::Expired) => "your access to this course has ended; ask your institute to extend it",
         _ => "enrol in this course first: open its page in the catalog",
@@ -318,16 +322,17 @@ pub async fn takeable_course(state: &AppState, actor: &Actor, id_or_slug: &str) 
 
 /// The id of the outline lesson that launches `item` when that lesson is still locked by
 /// its prerequisites for this learner; `None` when it is open, when no lesson names the
-/// item, or when the actor edits the course (a preview is never locked).
+/// item, when the outline has no prerequisites at all (`outline_has_prerequisites`, known
+/// from [`takeable_course`]), or when the actor edits the course (a preview is never
+/// locked).
 pub async fn locked_lesson_of_item(
     state: &AppState,
     actor: &Actor,
     course: &catalog::Course,
+    outline_has_prerequisites: bool,
     item: &str,
 ) -> Result<Option<String>, HttpError> {
-    if catalog::may_edit(&state.db, &actor.principal, course).await?
-        || !outline::has_prerequisites(&state.db, &course.id).await?
-    {
+    if !outline_has_prerequisites || catalog::may_edit(&state.db, &actor.principal, course).await? {
         return Ok(None);
     }
     let outline = outline::of_course(&state.db, &course.id).await?;

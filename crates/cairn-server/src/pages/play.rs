@@ -48,12 +48,15 @@ pub async fn play(
 ) -> Result<Response, HttpError> {
     let actor = &user.0;
     // Taking a course needs an open enrolment (or editing rights, which is the preview).
-    let course = super::catalog::takeable_course(&state, actor, &id).await?;
+    let takeable = super::catalog::takeable_course(&state, actor, &id).await?;
+    let (course, has_prerequisites) = (takeable.course, takeable.outline_has_prerequisites);
     // The course outline's own prerequisites (lesson before lesson) hold in the player too:
     // a learner who asks for an item whose lesson is still locked is sent to the course
     // page, which says what it waits for. Editors preview freely.
     if let Some(item) = query.item.as_deref() {
-        if let Some(lesson) = super::catalog::locked_lesson_of_item(&state, actor, &course, item).await? {
+        if let Some(lesson) =
+            super::catalog::locked_lesson_of_item(&state, actor, &course, has_prerequisites, item).await?
+        {
             return Ok(super::see_other(&format!("/courses/{}?locked={}", course.slug, lesson)));
         }
     }
@@ -62,8 +65,14 @@ pub async fn play(
     // Without `?item=` the player chose the resume point or the first item: its lesson
     // must be open too.
     if query.item.is_none() {
-        if let Some(lesson) =
-            super::catalog::locked_lesson_of_item(&state, actor, &launch.course, &launch.item.identifier).await?
+        if let Some(lesson) = super::catalog::locked_lesson_of_item(
+            &state,
+            actor,
+            &launch.course,
+            has_prerequisites,
+            &launch.item.identifier,
+        )
+        .await?
         {
             return Ok(super::see_other(&format!("/courses/{slug}?locked={lesson}")));
         }
