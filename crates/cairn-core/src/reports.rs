@@ -179,7 +179,8 @@ async fn run(
     };
     // A manager of no institute sees nothing rather than everything.
     let orgs = orgs.map(|o| if o.is_empty() { "-".to_string() } else { o });
-    on_db!(db, |pool| {
+    // The report reads every enrolment in scope: the scan pool's memory map serves it.
+    on_db!(&db.for_scans(), |pool| {
         async {
             let courses: Vec<String> = sqlx::query_scalar(COURSES_SQL)
                 .bind(&filter.institute_slug)

@@ -239,3 +239,25 @@ async fn a_user_is_read_with_their_institutes_in_one_query() {
         assert!(accounts::find_with_organisations(db, "missing-user").await.unwrap().is_none());
     }
 }
+
+#[tokio::test]
+async fn scans_read_through_a_memory_map_and_requests_do_not() {
+    for t in TestDb::all("scans").await {
+        let db = &t.db;
+        // Both pools see the same database: a row written through one is read through the other.
+        let user = accounts::create_user(db, learner("scan@example.org")).await.unwrap().user;
+        let scans = db.for_scans();
+        let found = accounts::find_by_id(&scans, &user.id).await.unwrap();
+        assert_eq!(found.map(|u| u.email), Some(user.email.clone()));
+        if db.engine() == cairn_core::db::Engine::Sqlite {
+            let mmap = |db: cairn_core::db::Db| async move {
+                let bytes: i64 =
+                    cairn_core::on_db!(&db, |pool| { sqlx::query_scalar("PRAGMA mmap_size").fetch_one(pool).await })
+                        .unwrap();
+                bytes
+            };
+            assert_eq!(mmap(db.clone()).await, 0, "requests read without a memory map");
+            assert_eq!(mmap(scans).await as u64, cairn_core::db::SCAN_MMAP_BYTES, "scans read through one");
+        }
+    }
+}

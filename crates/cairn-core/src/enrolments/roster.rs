@@ -157,7 +157,8 @@ pub async fn roster(db: &Db, q: &RosterQuery) -> Result<RosterPage, EnrolmentErr
         q.sort.column()
     );
     let count_sql = format!("SELECT COUNT(*) {filters}{search_filter}");
-    let (rows, total) = on_db!(db, |pool| {
+    // A roster page reads thousands of index entries: the scan pool's memory map serves it.
+    let (rows, total) = on_db!(&db.for_scans(), |pool| {
         async {
             let rows = sqlx::query_as(&list_sql)
                 .bind(&q.course_id)
@@ -213,7 +214,7 @@ pub async fn cells(db: &Db, course_id: &str, user_ids: &[String]) -> Result<Vec<
     );
     let mut ids: Vec<Option<&str>> = user_ids.iter().take(MAX_MATRIX_LEARNERS).map(|s| Some(s.as_str())).collect();
     ids.resize(MAX_MATRIX_LEARNERS, None);
-    Ok(on_db!(db, |pool| {
+    Ok(on_db!(&db.for_scans(), |pool| {
         let mut query = sqlx::query_as(&sql).bind(course_id);
         for id in &ids {
             query = query.bind(*id);
