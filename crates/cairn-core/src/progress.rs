@@ -12,10 +12,10 @@ use sqlx::FromRow;
 use time::OffsetDateTime;
 
 use crate::db::{self, Db, StoreError};
-use crate::on_db;
 use crate::outline::{self, Lesson, Outline, OutlineError};
 use crate::packages::{self, PackageError, PackageItem};
 use crate::tracking::{self, Attempt, ItemStatus, TrackingError};
+use crate::{on_db, on_db_writing};
 
 /// The status of one lesson for one learner. The same five values as a SCORM item.
 pub type LessonStatus = ItemStatus;
@@ -207,7 +207,7 @@ async fn upsert_lesson(
 ) -> Result<(), ProgressError> {
     let now = db::now();
     let completed_at = status.is_done().then_some(now);
-    on_db!(db, |pool| {
+    on_db_writing!(db, |conn| {
         sqlx::query(
             "INSERT INTO lesson_progress (lesson_id, user_id, course_id, status, score, time_spent_seconds, \
              first_seen_at, completed_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $7) \
@@ -227,7 +227,7 @@ async fn upsert_lesson(
         .bind(time_seconds)
         .bind(now)
         .bind(completed_at)
-        .execute(pool)
+        .execute(conn)
         .await
         .map(|r| r.rows_affected())
     })?;
@@ -329,30 +329,37 @@ pub async fn refresh_with_statuses(
 /// mark of the learner in the course goes.
 async fn clear_pending(db: &Db, course_id: &str, user_id: &str, read: Option<&[Attempt]>) -> Result<(), ProgressError> {
     let Some(read) = read else {
-        on_db!(db, |pool| {
+        on_db_writing!(db, |conn| {
             sqlx::query(
                 "UPDATE attempts SET progress_pending = FALSE WHERE course_id = $1 AND user_id = $2 AND progress_pending",
             )
             .bind(course_id)
             .bind(user_id)
-            .execute(pool)
+            .execute(conn)
             .await
             .map(|r| r.rows_affected())
         })
         .map_err(StoreError::from)?;
         return Ok(());
     };
-    for attempt in read.iter().filter(|a| a.progress_pending) {
-        on_db!(db, |pool| {
-            sqlx::query("UPDATE attempts SET progress_pending = FALSE WHERE id = $1 AND revision = $2")
-                .bind(&attempt.id)
-                .bind(attempt.revision)
-                .execute(pool)
-                .await
-                .map(|r| r.rows_affected())
-        })
-        .map_err(StoreError::from)?;
+    let pending: Vec<&Attempt> = read.iter().filter(|a| a.progress_pending).collect();
+    if pending.is_empty() {
+        return Ok(());
     }
+    on_db_writing!(db, |conn| {
+        async {
+            for attempt in &pending {
+                sqlx::query("UPDATE attempts SET progress_pending = FALSE WHERE id = $1 AND revision = $2")
+                    .bind(&attempt.id)
+                    .bind(attempt.revision)
+                    .execute(&mut *conn)
+                    .await?;
+            }
+            Ok::<_, sqlx::Error>(())
+        }
+        .await
+    })
+    .map_err(StoreError::from)?;
     Ok(())
 }
 
@@ -420,7 +427,7 @@ async fn store(db: &Db, course_id: &str, user_id: &str, p: &CourseProgress) -> R
     } else {
         "not_started"
     };
-    on_db!(db, |pool| {
+    on_db_writing!(db, |conn| {
         sqlx::query(
             "UPDATE enrolments SET \
              status = CASE WHEN completed_at IS NOT NULL THEN 'completed' ELSE $1 END, \
@@ -439,7 +446,7 @@ async fn store(db: &Db, course_id: &str, user_id: &str, p: &CourseProgress) -> R
         .bind(p.complete)
         .bind(course_id)
         .bind(user_id)
-        .execute(pool)
+        .execute(conn)
         .await
         .map(|r| r.rows_affected())
     })?;

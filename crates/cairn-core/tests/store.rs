@@ -261,3 +261,21 @@ async fn scans_read_through_a_memory_map_and_requests_do_not() {
         }
     }
 }
+
+#[tokio::test]
+async fn sqlite_writers_of_one_process_take_turns() {
+    for t in TestDb::all("turns").await {
+        let db = &t.db;
+        let first = db.write_turn().await;
+        match db.engine() {
+            cairn_core::db::Engine::Sqlite => {
+                assert!(first.is_some());
+                let waiting = tokio::time::timeout(std::time::Duration::from_millis(50), db.write_turn()).await;
+                assert!(waiting.is_err(), "a second writer waits while the first holds the turn");
+                drop(first);
+                assert!(db.write_turn().await.is_some(), "and gets it once the first is done");
+            }
+            cairn_core::db::Engine::Postgres => assert!(first.is_none(), "PostgreSQL locks rows, not the database"),
+        }
+    }
+}

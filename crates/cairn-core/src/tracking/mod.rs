@@ -7,8 +7,8 @@ use sqlx::FromRow;
 use time::OffsetDateTime;
 
 use crate::db::{self, Db, StoreError};
-use crate::on_db;
 use crate::packages::PackageItem;
+use crate::{on_db, on_db_writing};
 
 mod writer;
 pub use writer::{CommitWrite, CommitWriter};
@@ -174,7 +174,7 @@ pub async fn create(db: &Db, new: NewAttempt) -> Result<Attempt, TrackingError> 
     let mut tries = 0;
     loop {
         tries += 1;
-        let inserted: Result<Attempt, StoreError> = on_db!(db, |pool| {
+        let inserted: Result<Attempt, StoreError> = on_db_writing!(db, |conn| {
             sqlx::query_as(&sql)
                 .bind(&id)
                 .bind(&new.user_id)
@@ -184,7 +184,7 @@ pub async fn create(db: &Db, new: NewAttempt) -> Result<Attempt, TrackingError> 
                 .bind(&new.scorm_version)
                 .bind(now)
                 .bind(new_launch_token())
-                .fetch_one(pool)
+                .fetch_one(conn)
                 .await
         })
         .map_err(StoreError::from);
@@ -211,7 +211,7 @@ pub async fn open_session(
          total_time_seconds = $6, total_time = $7, location = $8, suspended = $9, session_open = TRUE, \
          session_started_at = $10, updated_at = $10, revision = revision + 1 WHERE id = $11 RETURNING {ATTEMPT_COLUMNS}"
     );
-    let stored: Option<Attempt> = on_db!(db, |pool| {
+    let stored: Option<Attempt> = on_db_writing!(db, |conn| {
         sqlx::query_as(&sql)
             .bind(state_json)
             .bind(&summary.completion)
@@ -224,7 +224,7 @@ pub async fn open_session(
             .bind(summary.suspended)
             .bind(now)
             .bind(attempt_id)
-            .fetch_optional(pool)
+            .fetch_optional(conn)
             .await
     })?;
     stored.ok_or(TrackingError::NotFound)
@@ -233,14 +233,14 @@ pub async fn open_session(
 /// Records that an asset was viewed: assets never call the API, so viewing completes them.
 pub async fn complete_viewed(db: &Db, attempt_id: &str) -> Result<(), TrackingError> {
     let now = db::now();
-    on_db!(db, |pool| {
+    on_db_writing!(db, |conn| {
         sqlx::query(
             "UPDATE attempts SET completion = 'completed', updated_at = $1, finished_at = COALESCE(finished_at, $1), \
              revision = revision + 1 WHERE id = $2",
         )
         .bind(now)
         .bind(attempt_id)
-        .execute(pool)
+        .execute(&mut *conn)
         .await
         .map(|r| r.rows_affected())
     })?;
@@ -252,7 +252,7 @@ pub async fn complete_viewed(db: &Db, attempt_id: &str) -> Result<(), TrackingEr
 /// moment wins. Returns whether it was completed.
 pub async fn complete_untouched(db: &Db, attempt_id: &str) -> Result<bool, TrackingError> {
     let now = db::now();
-    let done = on_db!(db, |pool| {
+    let done = on_db_writing!(db, |conn| {
         sqlx::query(
             "UPDATE attempts SET completion = 'completed', session_open = FALSE, updated_at = $1, \
              finished_at = COALESCE(finished_at, $1), revision = revision + 1 \
@@ -261,7 +261,7 @@ pub async fn complete_untouched(db: &Db, attempt_id: &str) -> Result<bool, Track
         )
         .bind(now)
         .bind(attempt_id)
-        .execute(pool)
+        .execute(&mut *conn)
         .await
         .map(|r| r.rows_affected())
     })?;

@@ -21,7 +21,8 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::{Summary, TrackingError};
 use crate::db::{self, Db, StoreError};
-use crate::on_db;
+use crate::on_db_writing;
+use sqlx::Connection as _;
 
 /// One validated commit, ready to store.
 #[derive(Debug, Clone)]
@@ -174,9 +175,9 @@ pub(crate) fn batch_sql(rows: usize) -> String {
 async fn write_all(db: &Db, writes: &[&CommitWrite]) -> Result<HashSet<String>, TrackingError> {
     let largest = ROW_BUCKETS[ROW_BUCKETS.len() - 1];
     let now = db::now();
-    let applied: Vec<String> = on_db!(db, |pool| {
+    let applied: Vec<String> = on_db_writing!(db, |conn| {
         async {
-            let mut tx = pool.begin().await?;
+            let mut tx = conn.begin().await?;
             let mut applied = Vec::with_capacity(writes.len());
             for chunk in writes.chunks(largest) {
                 let rows = bucket(chunk.len());
