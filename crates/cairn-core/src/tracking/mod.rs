@@ -326,12 +326,16 @@ pub async fn for_launch(db: &Db, user_id: &str, course_id: &str) -> Result<Vec<A
         "CASE WHEN ROW_NUMBER() OVER (ORDER BY updated_at DESC, number DESC) = 1 THEN state_json ELSE '' END \
          AS state_json",
     );
+    // The latest numbers are worked out first, once, from the index (MATERIALIZED says so
+    // to both engines). Left to itself, PostgreSQL with stale statistics joined the other
+    // way round and redid the grouping for every attempt of the learner (18 times for 18
+    // attempts: 497 buffers, against 59 this way).
     let sql = format!(
-        "SELECT {columns} FROM attempts \
-         JOIN (SELECT item_identifier AS latest_item, MAX(number) AS latest_number FROM attempts \
-               WHERE user_id = $1 AND course_id = $2 AND voided_at IS NULL GROUP BY item_identifier) AS latest \
-           ON item_identifier = latest_item AND number = latest_number \
-         WHERE user_id = $1 AND course_id = $2 ORDER BY item_identifier"
+        "WITH latest AS MATERIALIZED (SELECT item_identifier AS latest_item, MAX(number) AS latest_number \
+           FROM attempts WHERE user_id = $1 AND course_id = $2 AND voided_at IS NULL GROUP BY item_identifier) \
+         SELECT {columns} FROM latest JOIN attempts ON user_id = $1 AND course_id = $2 \
+           AND item_identifier = latest_item AND number = latest_number \
+         ORDER BY item_identifier"
     );
     Ok(on_db!(db, |pool| sqlx::query_as(&sql).bind(user_id).bind(course_id).fetch_all(pool).await)?)
 }
