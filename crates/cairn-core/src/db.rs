@@ -275,10 +275,10 @@ impl Db {
     /// taken sleeps in SQLite's busy handler for 1, then 2, 5, 10 ms and more before it
     /// tries again, on its worker thread, however soon the lock is free. Under the commit
     /// benchmark the server slept that way about 1,900 times a second, the group writer
-    /// among the sleepers, while a quarter of the two cores stood idle. Waiting here
-    /// instead hands the turn over the moment the previous write ends, in arrival order.
-    /// Writers in other processes (the `cairn` commands) still meet SQLite's own lock and
-    /// busy timeout.
+    /// among the sleepers. Waiting here instead hands the turn over the moment the
+    /// previous write ends, in arrival order: the launch's p99 at 100 learners fell from
+    /// about 120 ms to 22 ms. Writers in other processes (the `cairn` commands) still meet
+    /// SQLite's own lock and busy timeout.
     pub async fn write_turn(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {
         match self {
             Db::Sqlite(_, side) => Some(side.write_turn().await),
