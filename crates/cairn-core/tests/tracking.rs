@@ -212,3 +212,34 @@ async fn a_launch_reads_the_data_of_the_resume_point_only() {
         assert_eq!(listed[1], stored, "every column as stored");
     }
 }
+
+#[tokio::test]
+async fn opening_a_session_never_overwrites_a_commit_it_did_not_read() {
+    for t in TestDb::all("open-session").await {
+        let db = &t.db;
+        let content = tempfile::tempdir().unwrap();
+        let (ImportOutcome::Imported(done), learners) = course_with_learners(db, content.path(), 1).await else {
+            panic!("refused")
+        };
+        // A launch reads the attempt, then a commit (the beacon of the page being left)
+        // is stored before the launch writes its session.
+        let read = tracking::create(db, attempt_of(&done, &learners[0], "playing_par_item")).await.unwrap();
+        let writer = CommitWriter::start(db.clone());
+        assert!(writer.write(write(&read, 1, "page-9", false)).await.unwrap());
+        let launch = write(&read, 0, "page-1", false);
+
+        let stale = tracking::open_session(db, &read.id, read.revision, &launch.state_json, &launch.summary);
+        assert_eq!(stale.await.unwrap(), None, "{:?}: the launch read an older revision", db.engine());
+        let stored = tracking::find(db, &read.id).await.unwrap().unwrap();
+        assert!(stored.state_json.contains("page-9"), "the acknowledged commit is kept: {}", stored.state_json);
+        assert_eq!((stored.last_seq, stored.revision, stored.session_open), (1, read.revision + 1, false));
+
+        // Read again, the launch writes.
+        let opened = tracking::open_session(db, &read.id, stored.revision, &stored.state_json, &launch.summary)
+            .await
+            .unwrap()
+            .expect("the revision read is current");
+        assert!(opened.session_open && opened.revision == stored.revision + 1);
+        assert!(opened.state_json.contains("page-9"));
+    }
+}

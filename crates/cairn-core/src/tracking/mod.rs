@@ -198,18 +198,24 @@ pub async fn create(db: &Db, new: NewAttempt) -> Result<Attempt, TrackingError> 
 
 /// Opens a new session on an attempt, storing the data as it stands at launch (a previous
 /// session closed by the caller) and when the session started, for measured time. Returns
-/// the attempt as stored (the same statement reads it back).
+/// the attempt as stored (the same statement reads it back), or `None` when the attempt is
+/// no longer at `expected_revision`, the revision the caller read it at: then nothing is
+/// written, and the caller reads it again. Without that condition a commit stored between
+/// the launch's read and this write (the beacon of the page being reloaded, say) would be
+/// overwritten with the older data, although it was acknowledged.
 pub async fn open_session(
     db: &Db,
     attempt_id: &str,
+    expected_revision: i64,
     state_json: &str,
     summary: &Summary,
-) -> Result<Attempt, TrackingError> {
+) -> Result<Option<Attempt>, TrackingError> {
     let now = db::now();
     let sql = format!(
         "UPDATE attempts SET state_json = $1, completion = $2, success = $3, score_scaled = $4, score_raw = $5, \
          total_time_seconds = $6, total_time = $7, location = $8, suspended = $9, session_open = TRUE, \
-         session_started_at = $10, updated_at = $10, revision = revision + 1 WHERE id = $11 RETURNING {ATTEMPT_COLUMNS}"
+         session_started_at = $10, updated_at = $10, revision = revision + 1 WHERE id = $11 AND revision = $12 \
+         RETURNING {ATTEMPT_COLUMNS}"
     );
     let stored: Option<Attempt> = on_db_writing!(db, |conn| {
         sqlx::query_as(&sql)
@@ -224,10 +230,11 @@ pub async fn open_session(
             .bind(summary.suspended)
             .bind(now)
             .bind(attempt_id)
+            .bind(expected_revision)
             .fetch_optional(conn)
             .await
     })?;
-    stored.ok_or(TrackingError::NotFound)
+    Ok(stored)
 }
 
 /// Records that an asset was viewed: assets never call the API, so viewing completes them.

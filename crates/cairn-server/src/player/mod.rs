@@ -228,7 +228,34 @@ async fn launch_data(
 /// in 1.2 the same one. A session the browser never terminated (closed tab, crash) is
 /// closed here first, so its time counts once and its data is kept; its attempt resumes.
 /// A SCO completed by the no-API rule ended normally too: it was shown and left.
+///
+/// The launch writes an attempt only at the revision it read it at. When someone wrote in
+/// between (a commit of the page being left, another tab), the launch starts again from
+/// the new state, up to [`MAX_LAUNCH_RACES`] times, then answers 503, which a reload retries.
 pub async fn open(state: &AppState, actor: &Actor, course: Course, item_id: Option<&str>) -> Result<Launch, HttpError> {
+    for _ in 0..MAX_LAUNCH_RACES {
+        if let Some(launch) = open_once(state, actor, &course, item_id).await? {
+            return Ok(launch);
+        }
+    }
+    Err(HttpError::new(
+        poem::http::StatusCode::SERVICE_UNAVAILABLE,
+        "attempt_busy",
+        "this course is being saved from another page at the same moment; reload to continue",
+    ))
+}
+
+/// Launches lost to a write of the same attempt in a row before the launch gives up.
+const MAX_LAUNCH_RACES: usize = 3;
+
+/// One try of [`open`]: `None` when the attempt changed between its read and the launch's
+/// write, so nothing was written.
+async fn open_once(
+    state: &AppState,
+    actor: &Actor,
+    course: &Course,
+    item_id: Option<&str>,
+) -> Result<Option<Launch>, HttpError> {
     let current =
         course.current_package_id.clone().ok_or_else(|| HttpError::not_found("this course has no content yet"))?;
     let package = state.package_outline(&current).await?;
@@ -298,7 +325,7 @@ pub async fn open(state: &AppState, actor: &Actor, course: Course, item_id: Opti
     };
     let mut attempt = match latest {
         Some(previous) => previous,
-        None => new_attempt(state, actor, &course, &current, &item, version).await?,
+        None => new_attempt(state, actor, course, &current, &item, version).await?,
     };
     let mut data = parse_state(&attempt.state_json)?;
     let mut entry = if attempt.last_seq == 0 { Entry::AbInitio } else { Entry::Resume };
@@ -312,13 +339,16 @@ pub async fn open(state: &AppState, actor: &Actor, course: Course, item_id: Opti
         let outcome = runtime::finish(version, &launch, &data);
         data.retain(|k, _| !SESSION_ONLY.contains(&k.as_str()));
         let closed = Summary { suspended: true, ..unfinished_summary(version, &outcome, &data, &attempt, false) };
-        attempt = tracking::open_session(&state.db, &attempt.id, &json(&data)?, &closed).await?;
+        match tracking::open_session(&state.db, &attempt.id, attempt.revision, &json(&data)?, &closed).await? {
+            Some(stored) => attempt = stored,
+            None => return Ok(None),
+        }
         entry = Entry::Resume;
     } else if attempt.finished_at.is_some() && !is_asset {
         let launch = launch_data(state, (&actor.user.id, &actor.user.name), &attempt, entry, data.clone()).await?;
         let outcome = runtime::finish(version, &launch, &data);
         if outcome.new_attempt_next {
-            attempt = new_attempt(state, actor, &course, &current, &item, version).await?;
+            attempt = new_attempt(state, actor, course, &current, &item, version).await?;
             data = BTreeMap::new();
             entry = Entry::AbInitio;
         } else {
@@ -334,7 +364,10 @@ pub async fn open(state: &AppState, actor: &Actor, course: Course, item_id: Opti
     } else {
         let outcome = runtime::finish(version, &launch, &data);
         let summary = unfinished_summary(version, &outcome, &data, &attempt, true);
-        tracking::open_session(&state.db, &attempt.id, &json(&data)?, &summary).await?
+        match tracking::open_session(&state.db, &attempt.id, attempt.revision, &json(&data)?, &summary).await? {
+            Some(stored) => stored,
+            None => return Ok(None),
+        }
     };
     launch.request_valid_continue = Some(next.is_some());
     launch.request_valid_previous = Some(previous.is_some());
@@ -347,8 +380,8 @@ pub async fn open(state: &AppState, actor: &Actor, course: Course, item_id: Opti
     // Only the launched attempt changed (or appeared) since the list was read.
     attempts.retain(|a| a.id != attempt.id);
     attempts.push(Attempt { state_json: "{}".into(), ..attempt.clone() });
-    Ok(Launch {
-        course,
+    Ok(Some(Launch {
+        course: course.clone(),
         attempt,
         item,
         package_id,
@@ -360,7 +393,7 @@ pub async fn open(state: &AppState, actor: &Actor, course: Course, item_id: Opti
         previous,
         next,
         attempts,
-    })
+    }))
 }
 
 async fn new_attempt(
