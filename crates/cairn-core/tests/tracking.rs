@@ -11,10 +11,7 @@ use cairn_core::tracking::{self, CommitWrite, CommitWriter, NewAttempt, Summary}
 async fn concurrent_launches_and_commits_all_succeed() {
     for t in TestDb::all("tracking").await {
         let db = &t.db;
-        let content = tempfile::tempdir().unwrap();
-        let (ImportOutcome::Imported(done), learners) = course_with_learners(db, content.path(), 8).await else {
-            panic!("refused")
-        };
+        let (_content, done, learners) = course_with_learners(db, 8).await;
         let writer = CommitWriter::start(db.clone());
         // Every learner opens three items twice at once, while commits write.
         let mut tasks = Vec::new();
@@ -46,12 +43,10 @@ async fn concurrent_launches_and_commits_all_succeed() {
     }
 }
 
-/// A course with the shared multi-SCO package and `n` learners.
-async fn course_with_learners(
-    db: &cairn_core::Db,
-    content: &std::path::Path,
-    n: usize,
-) -> (ImportOutcome, Vec<String>) {
+/// The shared multi-SCO fixture imported as a new course, and `n` learners. The folder of
+/// the content store is returned so that the caller keeps it for the test's length.
+async fn course_with_learners(db: &cairn_core::Db, n: usize) -> (tempfile::TempDir, Imported, Vec<String>) {
+    let content = tempfile::tempdir().unwrap();
     let org = organisations::create(db, "ipa", "IPA").await.unwrap();
     let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../../shared/fixtures/scorm/valid/scorm12_golf_RuntimeMinimumCalls_SCORM12_multisco.zip");
@@ -62,7 +57,8 @@ async fn course_with_learners(
         imported_by: None,
         limits: cairn_scorm::Limits::default(),
     };
-    let outcome = packages::import_package(db, &ContentStore::new(content), request, None).await.unwrap();
+    let outcome = packages::import_package(db, &ContentStore::new(content.path()), request, None).await.unwrap();
+    let ImportOutcome::Imported(done) = outcome else { panic!("the shared fixture was refused") };
     let mut learners = Vec::new();
     for i in 0..n {
         let new = NewUser {
@@ -74,7 +70,7 @@ async fn course_with_learners(
         };
         learners.push(accounts::create_user(db, new).await.unwrap().user.id);
     }
-    (outcome, learners)
+    (content, *done, learners)
 }
 
 /// A new attempt of `learner` on `item` of the imported course (a SCORM 1.2 package).
@@ -113,10 +109,7 @@ fn write(attempt: &tracking::Attempt, seq: i64, location: &str, pending: bool) -
 async fn the_commit_writer_batches_and_never_overwrites_a_newer_write() {
     for t in TestDb::all("writer").await {
         let db = &t.db;
-        let content = tempfile::tempdir().unwrap();
-        let (ImportOutcome::Imported(done), learners) = course_with_learners(db, content.path(), 40).await else {
-            panic!("refused")
-        };
+        let (_content, done, learners) = course_with_learners(db, 40).await;
         let writer = CommitWriter::start(db.clone());
         let mut attempts = Vec::new();
         for learner in &learners {
@@ -179,10 +172,7 @@ async fn the_commit_writer_batches_and_never_overwrites_a_newer_write() {
 async fn a_launch_reads_the_data_of_the_resume_point_only() {
     for t in TestDb::all("launch").await {
         let db = &t.db;
-        let content = tempfile::tempdir().unwrap();
-        let (ImportOutcome::Imported(done), learners) = course_with_learners(db, content.path(), 1).await else {
-            panic!("refused")
-        };
+        let (_content, done, learners) = course_with_learners(db, 1).await;
         let new = |item: &str| attempt_of(&done, &learners[0], item);
         assert!(tracking::for_launch(db, &learners[0], &done.course.id).await.unwrap().is_empty());
         let first_par = tracking::create(db, new("playing_par_item")).await.unwrap();
@@ -217,10 +207,7 @@ async fn a_launch_reads_the_data_of_the_resume_point_only() {
 async fn opening_a_session_never_overwrites_a_commit_it_did_not_read() {
     for t in TestDb::all("open-session").await {
         let db = &t.db;
-        let content = tempfile::tempdir().unwrap();
-        let (ImportOutcome::Imported(done), learners) = course_with_learners(db, content.path(), 1).await else {
-            panic!("refused")
-        };
+        let (_content, done, learners) = course_with_learners(db, 1).await;
         // A launch reads the attempt, then a commit (the beacon of the page being left)
         // is stored before the launch writes its session.
         let read = tracking::create(db, attempt_of(&done, &learners[0], "playing_par_item")).await.unwrap();

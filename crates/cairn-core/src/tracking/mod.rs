@@ -247,7 +247,7 @@ pub async fn complete_viewed(db: &Db, attempt_id: &str) -> Result<(), TrackingEr
         )
         .bind(now)
         .bind(attempt_id)
-        .execute(&mut *conn)
+        .execute(conn)
         .await
         .map(|r| r.rows_affected())
     })?;
@@ -268,7 +268,7 @@ pub async fn complete_untouched(db: &Db, attempt_id: &str) -> Result<bool, Track
         )
         .bind(now)
         .bind(attempt_id)
-        .execute(&mut *conn)
+        .execute(conn)
         .await
         .map(|r| r.rows_affected())
     })?;
