@@ -263,6 +263,26 @@ async fn scans_read_through_a_memory_map_and_requests_do_not() {
 }
 
 #[tokio::test]
+async fn only_connections_across_a_network_are_pinged_before_use() {
+    for t in TestDb::all("pings").await {
+        let (db, scans) = (&t.db, t.db.for_scans());
+        let pinged = |db: &cairn_core::db::Db| match db {
+            cairn_core::db::Db::Sqlite(pool, _) => pool.options().get_test_before_acquire(),
+            cairn_core::db::Db::Postgres(pool) => pool.options().get_test_before_acquire(),
+        };
+        // A PostgreSQL connection can be closed by the server or the network while idle;
+        // a SQLite connection lives in this process.
+        let expected = db.engine() == cairn_core::db::Engine::Postgres;
+        assert_eq!(pinged(db), expected, "request pool");
+        assert_eq!(pinged(&scans), expected, "scan pool");
+        // Lending without a ping still lends working connections, many times over.
+        for _ in 0..20 {
+            db.ping().await.unwrap();
+        }
+    }
+}
+
+#[tokio::test]
 async fn sqlite_writers_of_one_process_take_turns() {
     for t in TestDb::all("turns").await {
         let db = &t.db;
