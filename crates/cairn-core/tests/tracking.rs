@@ -169,6 +169,39 @@ async fn the_commit_writer_batches_and_never_overwrites_a_newer_write() {
 }
 
 #[tokio::test]
+async fn one_refresh_clears_every_mark_it_read() {
+    for t in TestDb::all("marks").await {
+        let db = &t.db;
+        let (_content, done, learners) = course_with_learners(db, 2).await;
+        let writer = CommitWriter::start(db.clone());
+        // Seventeen marked attempts of one learner: more than one statement's worth of
+        // rows, the last statement padded. The other learner's mark is not theirs to clear.
+        let mut marked = Vec::new();
+        for n in 0..17 {
+            let attempt = tracking::create(db, attempt_of(&done, &learners[0], "playing_par_item")).await.unwrap();
+            assert!(writer.write(write(&attempt, 1, &format!("try-{n}"), true)).await.unwrap());
+            marked.push(attempt.id);
+        }
+        let other = tracking::create(db, attempt_of(&done, &learners[1], "playing_par_item")).await.unwrap();
+        assert!(writer.write(write(&other, 1, "other", true)).await.unwrap());
+        for id in &marked {
+            assert!(tracking::find(db, id).await.unwrap().unwrap().progress_pending, "{:?}", db.engine());
+        }
+
+        cairn_core::progress::refresh(db, &done.course.id, &learners[0]).await.unwrap();
+        for id in &marked {
+            let attempt = tracking::find(db, id).await.unwrap().unwrap();
+            assert!(!attempt.progress_pending, "{:?}: attempt {} still marked", db.engine(), attempt.number);
+        }
+        assert_eq!(
+            cairn_core::progress::pending(db).await.unwrap(),
+            vec![(done.course.id.clone(), learners[1].clone())],
+            "only the other learner's mark is left"
+        );
+    }
+}
+
+#[tokio::test]
 async fn a_launch_reads_the_data_of_the_resume_point_only() {
     for t in TestDb::all("launch").await {
         let db = &t.db;

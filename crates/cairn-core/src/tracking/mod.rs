@@ -11,6 +11,7 @@ use crate::packages::PackageItem;
 use crate::{on_db, on_db_writing};
 
 mod writer;
+pub(crate) use writer::{bucket as row_bucket, LARGEST_BUCKET};
 pub use writer::{CommitWrite, CommitWriter};
 
 /// One attempt of one learner at one item of a course.

@@ -141,8 +141,12 @@ async fn write_round(db: &Db, jobs: Vec<Job>) {
     }
 }
 
-/// The smallest bucket that holds `rows`.
-fn bucket(rows: usize) -> usize {
+/// Rows per statement at most (the largest of [`ROW_BUCKETS`]).
+pub(crate) const LARGEST_BUCKET: usize = ROW_BUCKETS[ROW_BUCKETS.len() - 1];
+
+/// The smallest bucket that holds `rows`. Other multi-row statements (clearing progress
+/// marks) pad their rows the same way, for the same reasons.
+pub(crate) fn bucket(rows: usize) -> usize {
     ROW_BUCKETS.iter().copied().find(|b| *b >= rows).unwrap_or(ROW_BUCKETS[ROW_BUCKETS.len() - 1])
 }
 
@@ -173,13 +177,12 @@ pub(crate) fn batch_sql(rows: usize) -> String {
 /// Writes commits with one statement per [`ROW_BUCKETS`]-sized chunk, all in one
 /// transaction; answers the ids that applied.
 async fn write_all(db: &Db, writes: &[&CommitWrite]) -> Result<HashSet<String>, TrackingError> {
-    let largest = ROW_BUCKETS[ROW_BUCKETS.len() - 1];
     let now = db::now();
     let applied: Vec<String> = on_db_writing!(db, |conn| {
         async {
             let mut tx = conn.begin().await?;
             let mut applied = Vec::with_capacity(writes.len());
-            for chunk in writes.chunks(largest) {
+            for chunk in writes.chunks(LARGEST_BUCKET) {
                 let rows = bucket(chunk.len());
                 let sql = batch_sql(rows);
                 let mut query = sqlx::query_scalar::<_, String>(&sql);
