@@ -169,6 +169,40 @@ async fn the_commit_writer_batches_and_never_overwrites_a_newer_write() {
 }
 
 #[tokio::test]
+async fn a_new_attempt_can_start_with_its_session_open() {
+    for t in TestDb::all("opened").await {
+        let db = &t.db;
+        let (_content, done, learners) = course_with_learners(db, 1).await;
+        let first = tracking::create(db, attempt_of(&done, &learners[0], "playing_par_item")).await.unwrap();
+        assert!(!first.session_open && first.session_started_at.is_none());
+        assert_eq!(tracking::find(db, &first.id).await.unwrap().unwrap(), first, "create returns what it stored");
+
+        // What a launch works out for the next attempt is stored by the same statement.
+        let new = attempt_of(&done, &learners[0], "playing_par_item");
+        let blank = new.unstored();
+        assert_eq!((blank.completion.as_str(), blank.success.as_str()), (first.completion.as_str(), "unknown"));
+        let summary = Summary {
+            completion: "incomplete".into(),
+            success: "unknown".into(),
+            score_scaled: None,
+            score_raw: None,
+            total_time_seconds: 0.0,
+            total_time: None,
+            location: None,
+            suspended: false,
+        };
+        let opened = tracking::create_opened(db, new, "{\"cmi.mode\":\"normal\"}", &summary).await.unwrap();
+        assert_eq!(opened.number, first.number + 1, "numbered after the earlier attempt");
+        assert!(opened.session_open, "{:?}", db.engine());
+        assert!(opened.session_started_at.is_some());
+        assert_eq!(opened.completion, "incomplete");
+        assert_eq!(opened.state_json, "{\"cmi.mode\":\"normal\"}");
+        assert!(opened.launch_token_matches(&opened.launch_token) && opened.launch_token != first.launch_token);
+        assert_eq!(tracking::find(db, &opened.id).await.unwrap().unwrap(), opened);
+    }
+}
+
+#[tokio::test]
 async fn one_refresh_clears_every_mark_it_read() {
     for t in TestDb::all("marks").await {
         let db = &t.db;

@@ -323,9 +323,12 @@ async fn open_once(
         Some(_) => tracking::latest(&state.db, &actor.user.id, &course.id, &item.identifier).await?,
         None => None,
     };
-    let mut attempt = match latest {
-        Some(previous) => previous,
-        None => new_attempt(state, actor, course, &current, &item, version).await?,
+    // A new attempt is stored by the launch's one write below, with its session open; until
+    // then it is the attempt as it will be stored (`fresh`).
+    let new = || new_attempt(actor, course, &current, &item, version);
+    let (mut attempt, mut fresh) = match latest {
+        Some(previous) => (previous, false),
+        None => (new().unstored(), true),
     };
     let mut data = parse_state(&attempt.state_json)?;
     let mut entry = if attempt.last_seq == 0 { Entry::AbInitio } else { Entry::Resume };
@@ -348,7 +351,7 @@ async fn open_once(
         let launch = launch_data(state, (&actor.user.id, &actor.user.name), &attempt, entry, data.clone()).await?;
         let outcome = runtime::finish(version, &launch, &data);
         if outcome.new_attempt_next {
-            attempt = new_attempt(state, actor, course, &current, &item, version).await?;
+            (attempt, fresh) = (new().unstored(), true);
             data = BTreeMap::new();
             entry = Entry::AbInitio;
         } else {
@@ -359,14 +362,21 @@ async fn open_once(
 
     let mut launch = launch_data(state, (&actor.user.id, &actor.user.name), &attempt, entry, data.clone()).await?;
     let attempt = if is_asset {
+        if fresh {
+            attempt = tracking::create(&state.db, new()).await?;
+        }
         tracking::complete_viewed(&state.db, &attempt.id).await?;
         tracking::find(&state.db, &attempt.id).await?.ok_or_else(|| HttpError::not_found("attempt vanished"))?
     } else {
         let outcome = runtime::finish(version, &launch, &data);
         let summary = unfinished_summary(version, &outcome, &data, &attempt, true);
-        match tracking::open_session(&state.db, &attempt.id, attempt.revision, &json(&data)?, &summary).await? {
-            Some(stored) => stored,
-            None => return Ok(None),
+        if fresh {
+            tracking::create_opened(&state.db, new(), &json(&data)?, &summary).await?
+        } else {
+            match tracking::open_session(&state.db, &attempt.id, attempt.revision, &json(&data)?, &summary).await? {
+                Some(stored) => stored,
+                None => return Ok(None),
+            }
         }
     };
     launch.request_valid_continue = Some(next.is_some());
@@ -396,25 +406,21 @@ async fn open_once(
     }))
 }
 
-async fn new_attempt(
-    state: &AppState,
+/// The attempt a launch starts when the item has none to resume.
+fn new_attempt(
     actor: &Actor,
     course: &Course,
     package_id: &str,
     item: &PackageItem,
     version: ScormVersion,
-) -> Result<Attempt, HttpError> {
-    Ok(tracking::create(
-        &state.db,
-        NewAttempt {
-            user_id: actor.user.id.clone(),
-            course_id: course.id.clone(),
-            package_id: package_id.to_string(),
-            item_identifier: item.identifier.clone(),
-            scorm_version: version_label(version).to_string(),
-        },
-    )
-    .await?)
+) -> NewAttempt {
+    NewAttempt {
+        user_id: actor.user.id.clone(),
+        course_id: course.id.clone(),
+        package_id: package_id.to_string(),
+        item_identifier: item.identifier.clone(),
+        scorm_version: version_label(version).to_string(),
+    }
 }
 
 fn json(data: &BTreeMap<String, String>) -> Result<String, HttpError> {
