@@ -10,7 +10,9 @@ use crate::db::{self, Db, StoreError};
 use crate::packages::PackageItem;
 use crate::{on_db, on_db_writing};
 
+mod start;
 mod writer;
+pub use start::{create, create_opened, NewAttempt};
 pub(crate) use writer::{bucket as row_bucket, LARGEST_BUCKET};
 pub use writer::{CommitWrite, CommitWriter};
 
@@ -92,67 +94,11 @@ pub struct Summary {
     pub suspended: bool,
 }
 
-/// 256 random bits, URL-safe.
-fn new_launch_token() -> String {
-    use base64::Engine as _;
-    use rand::RngCore as _;
-    let mut bytes = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-}
-
 impl Attempt {
     /// Whether `token` is this attempt's launch token (compared in constant time).
     pub fn launch_token_matches(&self, token: &str) -> bool {
         let (a, b) = (self.launch_token.as_bytes(), token.as_bytes());
         !a.is_empty() && a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-    }
-}
-
-/// A new attempt.
-#[derive(Debug, Clone)]
-pub struct NewAttempt {
-    pub user_id: String,
-    pub course_id: String,
-    pub package_id: String,
-    pub item_identifier: String,
-    pub scorm_version: String,
-}
-
-impl NewAttempt {
-    /// The attempt as [`create`] stores it, before it exists: no data, nothing tracked yet,
-    /// no session. Its id, number and launch token are left empty (the insert chooses
-    /// them). A launch works out the new attempt's first session from it.
-    pub fn unstored(&self) -> Attempt {
-        let now = db::now();
-        Attempt {
-            id: String::new(),
-            user_id: self.user_id.clone(),
-            course_id: self.course_id.clone(),
-            package_id: self.package_id.clone(),
-            item_identifier: self.item_identifier.clone(),
-            number: 0,
-            scorm_version: self.scorm_version.clone(),
-            completion: "not attempted".into(),
-            success: "unknown".into(),
-            score_scaled: None,
-            score_raw: None,
-            total_time_seconds: 0.0,
-            total_time: None,
-            location: None,
-            suspended: false,
-            session_open: false,
-            state_json: "{}".into(),
-            last_seq: 0,
-            revision: 0,
-            progress_pending: false,
-            launch_token: String::new(),
-            session_started_at: None,
-            started_at: now,
-            updated_at: now,
-            finished_at: None,
-            voided_at: None,
-        }
     }
 }
 
@@ -187,102 +133,6 @@ pub async fn latest(db: &Db, user_id: &str, course_id: &str, item: &str) -> Resu
 pub async fn find(db: &Db, id: &str) -> Result<Option<Attempt>, TrackingError> {
     let sql = format!("SELECT {ATTEMPT_COLUMNS} FROM attempts WHERE id = $1");
     Ok(on_db!(db, |pool| sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)?)
-}
-
-/// Starts an attempt numbered after every earlier one (reset ones included, so numbers
-/// are never reused).
-pub async fn create(db: &Db, new: NewAttempt) -> Result<Attempt, TrackingError> {
-    let blank = new.unstored();
-    insert(db, new, None, &blank.state_json, &summary_of(&blank)).await
-}
-
-/// [`create`] with the attempt's first session opened by the same statement, as
-/// [`open_session`] would open it: `state_json` and `summary` are what the launch worked
-/// out for the new attempt (from [`NewAttempt::unstored`]). A launch that starts an attempt
-/// then writes once instead of twice; on SQLite each write is a turn of the one writer.
-pub async fn create_opened(
-    db: &Db,
-    new: NewAttempt,
-    state_json: &str,
-    summary: &Summary,
-) -> Result<Attempt, TrackingError> {
-    insert(db, new, Some(db::now()), state_json, summary).await
-}
-
-/// The summary columns of an attempt as they stand.
-fn summary_of(attempt: &Attempt) -> Summary {
-    Summary {
-        completion: attempt.completion.clone(),
-        success: attempt.success.clone(),
-        score_scaled: attempt.score_scaled,
-        score_raw: attempt.score_raw,
-        total_time_seconds: attempt.total_time_seconds,
-        total_time: attempt.total_time.clone(),
-        location: attempt.location.clone(),
-        suspended: attempt.suspended,
-    }
-}
-
-/// Inserts an attempt; its session is open when `session_started_at` is given.
-async fn insert(
-    db: &Db,
-    new: NewAttempt,
-    session_started_at: Option<OffsetDateTime>,
-    state_json: &str,
-    summary: &Summary,
-) -> Result<Attempt, TrackingError> {
-    let now = db::now();
-    let id = db::new_id();
-    // One statement computes the number and inserts, so SQLite takes its write lock at
-    // once (waiting out the busy timeout if needed). A transaction that first read MAX and
-    // then wrote would fail at once with "database is locked" whenever another connection
-    // had written in between (a WAL read snapshot cannot be upgraded), which the commit
-    // load benchmark showed under load.
-    // Two launches of the same item at the same moment (two tabs) can compute the same
-    // number; the unique key refuses the second, which then takes the next number.
-    // The statement returns the row it inserted, so the launch needs no read after it.
-    let sql = format!(
-        "INSERT INTO attempts (id, user_id, course_id, package_id, item_identifier, number, scorm_version, completion, \
-         success, score_scaled, score_raw, total_time_seconds, total_time, location, suspended, session_open, \
-         state_json, last_seq, launch_token, session_started_at, started_at, updated_at) \
-         SELECT $1, $2, $3, $4, $5, COALESCE(MAX(number), 0) + 1, $6, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
-                $18, 0, $8, $19, $7, $7 \
-         FROM attempts WHERE user_id = $2 AND course_id = $3 AND item_identifier = $5 RETURNING {ATTEMPT_COLUMNS}"
-    );
-    let mut tries = 0;
-    loop {
-        tries += 1;
-        let inserted: Result<Attempt, StoreError> = on_db_writing!(db, |conn| {
-            sqlx::query_as(&sql)
-                .bind(&id)
-                .bind(&new.user_id)
-                .bind(&new.course_id)
-                .bind(&new.package_id)
-                .bind(&new.item_identifier)
-                .bind(&new.scorm_version)
-                .bind(now)
-                .bind(new_launch_token())
-                .bind(&summary.completion)
-                .bind(&summary.success)
-                .bind(summary.score_scaled)
-                .bind(summary.score_raw)
-                .bind(summary.total_time_seconds)
-                .bind(&summary.total_time)
-                .bind(&summary.location)
-                .bind(summary.suspended)
-                .bind(session_started_at.is_some())
-                .bind(state_json)
-                .bind(session_started_at)
-                .fetch_one(conn)
-                .await
-        })
-        .map_err(StoreError::from);
-        match inserted {
-            Ok(attempt) => return Ok(attempt),
-            Err(e) if e.is_unique_violation() && tries < 5 => continue,
-            Err(e) => return Err(e.into()),
-        }
-    }
 }
 
 /// Opens a new session on an attempt, storing the data as it stands at launch (a previous
@@ -546,34 +396,25 @@ mod tests {
     use super::*;
 
     fn attempt(item: &str, number: i64, completion: &str, success: &str) -> Attempt {
-        let now = OffsetDateTime::UNIX_EPOCH;
-        Attempt {
-            id: format!("{item}-{number}"),
+        let new = NewAttempt {
             user_id: "u".into(),
             course_id: "c".into(),
             package_id: "p".into(),
             item_identifier: item.into(),
-            number,
             scorm_version: "2004".into(),
+        };
+        let now = OffsetDateTime::UNIX_EPOCH;
+        Attempt {
+            id: format!("{item}-{number}"),
+            number,
             completion: completion.into(),
             success: success.into(),
-            score_scaled: None,
-            score_raw: None,
-            total_time_seconds: 0.0,
-            total_time: None,
-            location: None,
-            suspended: false,
-            session_open: false,
-            state_json: "{}".into(),
             last_seq: 1,
             revision: 1,
-            progress_pending: false,
             launch_token: "t".into(),
-            session_started_at: None,
             started_at: now,
             updated_at: now,
-            finished_at: None,
-            voided_at: None,
+            ..new.unstored()
         }
     }
 
