@@ -268,7 +268,7 @@ async fn only_connections_across_a_network_are_pinged_before_use() {
         let (db, scans) = (&t.db, t.db.for_scans());
         let pinged = |db: &cairn_core::db::Db| match db {
             cairn_core::db::Db::Sqlite(pool, _) => pool.options().get_test_before_acquire(),
-            cairn_core::db::Db::Postgres(pool) => pool.options().get_test_before_acquire(),
+            cairn_core::db::Db::Postgres(pool, _) => pool.options().get_test_before_acquire(),
         };
         // A PostgreSQL connection can be closed by the server or the network while idle;
         // a SQLite connection lives in this process.

@@ -10,8 +10,8 @@ use sqlx::FromRow;
 use time::OffsetDateTime;
 
 use crate::db::{self, Db, StoreError};
-use crate::on_db;
 use crate::validate::{self, InvalidInput};
+use crate::{on_db, on_db_conn};
 
 /// What a user may do across the platform. Institute-level scope comes from memberships.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -235,7 +235,8 @@ pub async fn find_with_organisations(db: &Db, id: &str) -> Result<Option<(User, 
     const SQL: &str = "SELECT u.id, u.email, u.name, u.role, u.active, u.created_at, u.last_login_at, \
         m.organisation_id FROM users u LEFT JOIN memberships m ON m.user_id = u.id WHERE u.id = $1 \
         ORDER BY m.organisation_id";
-    let rows: Vec<Row> = on_db!(db, |pool| sqlx::query_as(SQL).bind(id).fetch_all(pool).await)?;
+    // Every signed-in request makes this read: it runs on a kept connection.
+    let rows: Vec<Row> = on_db_conn!(db, |conn| sqlx::query_as(SQL).bind(id).fetch_all(conn).await)?;
     let mut rows = rows.into_iter();
     let Some(first) = rows.next() else {
         return Ok(None);

@@ -12,8 +12,8 @@ use time::OffsetDateTime;
 use crate::accounts::policy::Principal;
 use crate::catalog::{self, CatalogError, Course};
 use crate::db::{self, Db, StoreError};
-use crate::on_db;
 use crate::validate::InvalidInput;
+use crate::{on_db, on_db_conn};
 
 #[derive(Debug, Clone, PartialEq, Serialize, FromRow)]
 pub struct Enrolment {
@@ -193,7 +193,7 @@ pub async fn course_with_access(
         columns.join(", ")
     );
     let row: Option<Row> =
-        on_db!(db, |pool| sqlx::query_as(&sql).bind(id_or_slug).bind(user_id).fetch_optional(pool).await)?;
+        on_db_conn!(db, |conn| sqlx::query_as(&sql).bind(id_or_slug).bind(user_id).fetch_optional(conn).await)?;
     Ok(row.map(|r| {
         let now = db::now();
         let access = r.enrolment_state.map(|state| Access::of(&state, r.enrolment_starts_at, r.enrolment_ends_at, now));

@@ -8,7 +8,7 @@ use time::OffsetDateTime;
 
 use crate::db::{self, Db, StoreError};
 use crate::packages::PackageItem;
-use crate::{on_db, on_db_writing};
+use crate::{on_db, on_db_conn, on_db_writing};
 
 mod start;
 mod writer;
@@ -118,7 +118,7 @@ pub async fn find_with_learner(db: &Db, id: &str) -> Result<Option<AttemptWithLe
         "SELECT {}, u.name AS learner_name FROM attempts a JOIN users u ON u.id = a.user_id WHERE a.id = $1",
         columns.join(", ")
     );
-    Ok(on_db!(db, |pool| sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)?)
+    Ok(on_db_conn!(db, |conn| sqlx::query_as(&sql).bind(id).fetch_optional(conn).await)?)
 }
 
 /// The learner's latest attempt at an item that has not been reset.
@@ -127,7 +127,9 @@ pub async fn latest(db: &Db, user_id: &str, course_id: &str, item: &str) -> Resu
         "SELECT {ATTEMPT_COLUMNS} FROM attempts WHERE user_id = $1 AND course_id = $2 AND item_identifier = $3 \
          AND voided_at IS NULL ORDER BY number DESC LIMIT 1"
     );
-    Ok(on_db!(db, |pool| sqlx::query_as(&sql).bind(user_id).bind(course_id).bind(item).fetch_optional(pool).await)?)
+    Ok(on_db_conn!(db, |conn| {
+        sqlx::query_as(&sql).bind(user_id).bind(course_id).bind(item).fetch_optional(conn).await
+    })?)
 }
 
 pub async fn find(db: &Db, id: &str) -> Result<Option<Attempt>, TrackingError> {
@@ -283,7 +285,7 @@ pub async fn for_launch(db: &Db, user_id: &str, course_id: &str) -> Result<Vec<A
            AND item_identifier = latest_item AND number = latest_number \
          ORDER BY item_identifier"
     );
-    Ok(on_db!(db, |pool| sqlx::query_as(&sql).bind(user_id).bind(course_id).fetch_all(pool).await)?)
+    Ok(on_db_conn!(db, |conn| sqlx::query_as(&sql).bind(user_id).bind(course_id).fetch_all(conn).await)?)
 }
 
 /// An attempt with its learner, for the instructor's view.

@@ -11,7 +11,11 @@ use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{PgPool, SqlitePool};
+use sqlx::{PgPool, Postgres, Sqlite, SqlitePool};
+
+pub mod lender;
+
+use lender::Lenders;
 
 /// Runs the same expression against whichever pool the [`Db`] holds.
 ///
@@ -26,14 +30,57 @@ macro_rules! on_db {
     ($db:expr, |$pool:ident| $body:expr) => {
         match $db {
             $crate::db::Db::Sqlite($pool, _) => $body,
-            $crate::db::Db::Postgres($pool) => $body,
+            $crate::db::Db::Postgres($pool, _) => $body,
+        }
+    };
+}
+
+/// [`on_db!`] for the statements of the hot paths (the session's user, a launch's reads):
+/// runs the body with `$conn`, a `&mut` connection from the engine's read
+/// [`lender::Lender`], which keeps it for the next statement when the body succeeded
+/// instead of handing it back to the pool (see `db::lender` for why). The body is a
+/// `Result<_, sqlx::Error>` and must leave no transaction open when it succeeds.
+#[macro_export]
+macro_rules! on_db_conn {
+    ($db:expr, |$conn:ident| $body:expr) => {
+        match $db {
+            $crate::db::Db::Sqlite(_, side) => {
+                async {
+                    let mut lent = side.lenders().reads.lend().await?;
+                    let result = {
+                        let $conn = &mut *lent;
+                        $body
+                    };
+                    if result.is_ok() {
+                        lent.keep();
+                    }
+                    result
+                }
+                .await
+            }
+            $crate::db::Db::Postgres(_, lenders) => {
+                async {
+                    let mut lent = lenders.reads.lend().await?;
+                    let result = {
+                        let $conn = &mut *lent;
+                        $body
+                    };
+                    if result.is_ok() {
+                        lent.keep();
+                    }
+                    result
+                }
+                .await
+            }
         }
     };
 }
 
 /// [`on_db!`] for a write: takes a connection, then this process's turn to write
 /// ([`Db::write_turn`]), and runs the body with `$conn` (a `&mut` connection) while
-/// holding both. The body is a `Result<_, sqlx::Error>`.
+/// holding both. The body is a `Result<_, sqlx::Error>`; the connection comes from the
+/// engine's write [`lender::Lender`], kept as in [`on_db_conn!`], so a body that succeeds
+/// must leave no transaction open.
 ///
 /// The connection comes first so that the turn is held only while SQLite writes: a
 /// writer that waited for a pool connection while holding the turn would make every other
@@ -43,20 +90,33 @@ macro_rules! on_db {
 macro_rules! on_db_writing {
     ($db:expr, |$conn:ident| $body:expr) => {
         match $db {
-            $crate::db::Db::Sqlite(pool, side) => {
+            $crate::db::Db::Sqlite(_, side) => {
                 async {
-                    let mut connection = pool.acquire().await?;
-                    let _turn = side.write_turn().await;
-                    let $conn = &mut *connection;
-                    $body
+                    let mut lent = side.lenders().writes.lend().await?;
+                    let turn = side.write_turn().await;
+                    let result = {
+                        let $conn = &mut *lent;
+                        $body
+                    };
+                    drop(turn);
+                    if result.is_ok() {
+                        lent.keep();
+                    }
+                    result
                 }
                 .await
             }
-            $crate::db::Db::Postgres(pool) => {
+            $crate::db::Db::Postgres(_, lenders) => {
                 async {
-                    let mut connection = pool.acquire().await?;
-                    let $conn = &mut *connection;
-                    $body
+                    let mut lent = lenders.writes.lend().await?;
+                    let result = {
+                        let $conn = &mut *lent;
+                        $body
+                    };
+                    if result.is_ok() {
+                        lent.keep();
+                    }
+                    result
                 }
                 .await
             }
@@ -129,7 +189,8 @@ impl Default for DbOptions {
 #[derive(Clone, Debug)]
 pub enum Db {
     Sqlite(SqlitePool, SqliteSide),
-    Postgres(PgPool),
+    /// The pool and the lenders of its hot paths ([`on_db_conn!`], [`on_db_writing!`]).
+    Postgres(PgPool, Arc<Lenders<Postgres>>),
 }
 
 /// What a SQLite [`Db`] holds beside its pool.
@@ -141,12 +202,20 @@ pub struct SqliteSide {
     scans: SqlitePool,
     /// One writer at a time in this process ([`Db::write_turn`]).
     writer: Arc<tokio::sync::Mutex<()>>,
+    /// Connections of the request pool kept between hot statements ([`on_db_conn!`],
+    /// [`on_db_writing!`]).
+    lenders: Arc<Lenders<Sqlite>>,
 }
 
 impl SqliteSide {
     /// See [`Db::write_turn`].
     pub async fn write_turn(&self) -> tokio::sync::OwnedMutexGuard<()> {
         self.writer.clone().lock_owned().await
+    }
+
+    /// See [`on_db_conn!`].
+    pub fn lenders(&self) -> &Lenders<Sqlite> {
+        &self.lenders
     }
 }
 
@@ -160,6 +229,12 @@ impl SqliteSide {
 /// Under the commit benchmark that unmapping and faulting was about 15 % of the server's
 /// CPU, and switching it off for requests raised commits/s by up to 40 %.
 pub const SCAN_MMAP_BYTES: u64 = 256 * 1024 * 1024;
+
+/// Connections lent to SQLite writers at once ([`lender::Lenders`]).
+const SQLITE_WRITE_CONNECTIONS: usize = 2;
+/// Connections lent to PostgreSQL writers at once: the group writer's three tasks, and
+/// three for the launches' and progress refreshes' writes meanwhile.
+const POSTGRES_WRITE_CONNECTIONS: usize = 6;
 
 /// Connections of the SQLite scan pool: a few roster pages and report downloads at once;
 /// more wait for a connection rather than competing for the two cores.
@@ -219,7 +294,11 @@ impl Db {
                 sqlite_pool(SCAN_CONNECTIONS, false)
                     .connect_lazy_with(connect.pragma("mmap_size", SCAN_MMAP_BYTES.to_string()))
             };
-            Ok(Db::Sqlite(pool, SqliteSide { scans, writer: Arc::default() }))
+            // Writers take turns, so two connections for writes are enough: one writing and
+            // the next one ready.
+            let lent = if in_memory { 1 } else { options.max_connections.max(1) };
+            let lenders = Arc::new(Lenders::new(&pool, lent, SQLITE_WRITE_CONNECTIONS));
+            Ok(Db::Sqlite(pool, SqliteSide { scans, writer: Arc::default(), lenders }))
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let connect = PgConnectOptions::from_str(url).map_err(StoreError::Open)?;
             let pool = PgPoolOptions::new()
@@ -228,7 +307,8 @@ impl Db {
                 .connect_with(connect)
                 .await
                 .map_err(StoreError::Open)?;
-            Ok(Db::Postgres(pool))
+            let lenders = Arc::new(Lenders::new(&pool, options.max_connections.max(1), POSTGRES_WRITE_CONNECTIONS));
+            Ok(Db::Postgres(pool, lenders))
         } else {
             Err(StoreError::UnsupportedUrl(redact_url(url)))
         }
@@ -239,7 +319,7 @@ impl Db {
     pub async fn migrate(&self) -> Result<(), StoreError> {
         match self {
             Db::Sqlite(pool, _) => sqlx::migrate!("../../migrations/sqlite").run(pool).await?,
-            Db::Postgres(pool) => sqlx::migrate!("../../migrations/postgres").run(pool).await?,
+            Db::Postgres(pool, _) => sqlx::migrate!("../../migrations/postgres").run(pool).await?,
         }
         Ok(())
     }
@@ -247,7 +327,7 @@ impl Db {
     pub fn engine(&self) -> Engine {
         match self {
             Db::Sqlite(..) => Engine::Sqlite,
-            Db::Postgres(_) => Engine::Postgres,
+            Db::Postgres(..) => Engine::Postgres,
         }
     }
 
@@ -263,7 +343,7 @@ impl Db {
     pub fn for_scans(&self) -> Db {
         match self {
             Db::Sqlite(_, side) => Db::Sqlite(side.scans.clone(), side.clone()),
-            Db::Postgres(pool) => Db::Postgres(pool.clone()),
+            Db::Postgres(pool, lenders) => Db::Postgres(pool.clone(), lenders.clone()),
         }
     }
 
@@ -282,17 +362,22 @@ impl Db {
     pub async fn write_turn(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {
         match self {
             Db::Sqlite(_, side) => Some(side.write_turn().await),
-            Db::Postgres(_) => None,
+            Db::Postgres(..) => None,
         }
     }
 
     pub async fn close(&self) {
         match self {
+            // The pool's `close` waits for every connection, kept ones included.
             Db::Sqlite(pool, side) => {
+                side.lenders.close();
                 pool.close().await;
                 side.scans.close().await;
             }
-            Db::Postgres(pool) => pool.close().await,
+            Db::Postgres(pool, lenders) => {
+                lenders.close();
+                pool.close().await;
+            }
         }
     }
 }
@@ -310,7 +395,8 @@ fn sqlite_pool(max_connections: u32, in_memory: bool) -> SqlitePoolOptions {
         // dropped from outside, and the ping is a round trip to the connection's worker
         // thread: two context switches per statement for nothing (the commit benchmark
         // counted about a fifth fewer context switches per commit without it). sqlx still
-        // checks a connection when it is given back.
+        // checks a connection when it is given back, except the connections the hot paths
+        // keep between statements (`db::lender`).
         .test_before_acquire(false)
 }
 
