@@ -96,8 +96,7 @@ async fn hot_reads_reuse_one_connection_and_closing_still_ends() {
             assert_eq!(found.id, user.id);
             assert_eq!(kept(db), 1, "{:?}: sequential reads reuse one kept connection", db.engine());
         }
-        // A read that fails (no such user is not a failure; a closed lender is tested
-        // above) leaves the kept count as it was.
+        // A read that finds nothing still succeeded: its connection is kept as well.
         assert!(accounts::find_with_organisations(db, "no-such-user").await.unwrap().is_none());
         assert_eq!(kept(db), 1);
         // The pool's close waits for every connection; the kept ones must come back first.

@@ -37,7 +37,9 @@ pub const KEPT_AT_MOST: Duration = Duration::from_secs(2);
 /// statements. A capacity of 0 lends straight from the pool and keeps nothing.
 pub struct Lender<DB: Database> {
     pool: Pool<DB>,
-    /// One permit per connection lent or kept; waiting loans are served first come, first served.
+    /// One permit per connection lent; waiting loans are served first come, first served. A
+    /// loan takes a kept connection before a new one, so lent and kept together never
+    /// exceed the capacity.
     permits: Semaphore,
     /// Kept connections with the moment they came back, the most recent last.
     kept: Mutex<Vec<(PoolConnection<DB>, Instant)>>,
@@ -103,14 +105,14 @@ impl<DB: Database> Lender<DB> {
     pub async fn lend(&self) -> Result<Lent<'_, DB>, sqlx::Error> {
         if self.capacity == 0 {
             let connection = self.pool.acquire().await?;
-            return Ok(Lent { lender: self, connection: Some(connection), permit: None });
+            return Ok(Lent { lender: self, connection: Some(connection), _permit: None });
         }
         let permit = self.permits.acquire().await.map_err(|_| sqlx::Error::PoolClosed)?;
         let connection = match self.take_kept() {
             Some(connection) => connection,
             None => self.pool.acquire().await?,
         };
-        Ok(Lent { lender: self, connection: Some(connection), permit: Some(permit) })
+        Ok(Lent { lender: self, connection: Some(connection), _permit: Some(permit) })
     }
 
     fn take_kept(&self) -> Option<PoolConnection<DB>> {
@@ -170,8 +172,7 @@ pub struct Lent<'a, DB: Database> {
     connection: Option<PoolConnection<DB>>,
     /// Given back when the loan ends, after the connection was kept or dropped (fields
     /// drop in order).
-    #[allow(dead_code)]
-    permit: Option<SemaphorePermit<'a>>,
+    _permit: Option<SemaphorePermit<'a>>,
 }
 
 impl<DB: Database> Lent<'_, DB> {

@@ -44,34 +44,8 @@ macro_rules! on_db {
 macro_rules! on_db_conn {
     ($db:expr, |$conn:ident| $body:expr) => {
         match $db {
-            $crate::db::Db::Sqlite(_, side) => {
-                async {
-                    let mut lent = side.lenders().reads.lend().await?;
-                    let result = {
-                        let $conn = &mut *lent;
-                        $body
-                    };
-                    if result.is_ok() {
-                        lent.keep();
-                    }
-                    result
-                }
-                .await
-            }
-            $crate::db::Db::Postgres(_, lenders) => {
-                async {
-                    let mut lent = lenders.reads.lend().await?;
-                    let result = {
-                        let $conn = &mut *lent;
-                        $body
-                    };
-                    if result.is_ok() {
-                        lent.keep();
-                    }
-                    result
-                }
-                .await
-            }
+            $crate::db::Db::Sqlite(_, side) => $crate::on_lent!(side.lenders().reads, |$conn| $body),
+            $crate::db::Db::Postgres(_, lenders) => $crate::on_lent!(lenders.reads, |$conn| $body),
         }
     };
 }
@@ -91,36 +65,33 @@ macro_rules! on_db_writing {
     ($db:expr, |$conn:ident| $body:expr) => {
         match $db {
             $crate::db::Db::Sqlite(_, side) => {
-                async {
-                    let mut lent = side.lenders().writes.lend().await?;
-                    let turn = side.write_turn().await;
-                    let result = {
-                        let $conn = &mut *lent;
-                        $body
-                    };
-                    drop(turn);
-                    if result.is_ok() {
-                        lent.keep();
-                    }
-                    result
-                }
-                .await
+                $crate::on_lent!(side.lenders().writes, turn: side.write_turn().await, |$conn| $body)
             }
-            $crate::db::Db::Postgres(_, lenders) => {
-                async {
-                    let mut lent = lenders.writes.lend().await?;
-                    let result = {
-                        let $conn = &mut *lent;
-                        $body
-                    };
-                    if result.is_ok() {
-                        lent.keep();
-                    }
-                    result
-                }
-                .await
-            }
+            $crate::db::Db::Postgres(_, lenders) => $crate::on_lent!(lenders.writes, |$conn| $body),
         }
+    };
+}
+
+/// The loan shared by [`on_db_conn!`] and [`on_db_writing!`]: borrows from `$lender`,
+/// then takes `turn` if given (held until the body ends), runs the body and keeps the
+/// connection when the body succeeded.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! on_lent {
+    ($lender:expr, $(turn: $turn:expr,)? |$conn:ident| $body:expr) => {
+        async {
+            let mut lent = $lender.lend().await?;
+            let result = {
+                $(let _turn = $turn;)?
+                let $conn = &mut *lent;
+                $body
+            };
+            if result.is_ok() {
+                lent.keep();
+            }
+            result
+        }
+        .await
     };
 }
 
