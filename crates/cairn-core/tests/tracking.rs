@@ -297,3 +297,68 @@ async fn opening_a_session_never_overwrites_a_commit_it_did_not_read() {
         assert!(opened.state_json.contains("page-9"));
     }
 }
+
+#[tokio::test]
+async fn launch_writes_share_the_writers_rounds() {
+    for t in TestDb::all("launch-rounds").await {
+        let db = &t.db;
+        let (_content, done, learners) = course_with_learners(db, 4).await;
+        let writer = CommitWriter::start(db.clone());
+        let summary = write(
+            &tracking::create(db, attempt_of(&done, &learners[3], "playing_par_item")).await.unwrap(),
+            0,
+            "x",
+            false,
+        )
+        .summary;
+
+        // Every learner starts three attempts of one item at once through the writer, while
+        // commits go to the same rounds: the numbers are 1, 2, 3 per learner (no race is
+        // lost for good) and every new attempt has its session open.
+        let mut tasks = Vec::new();
+        for learner in &learners[..3] {
+            for _ in 0..3 {
+                let (writer, new, summary) =
+                    (writer.clone(), attempt_of(&done, learner, "playing_par_item"), summary.clone());
+                tasks.push(tokio::spawn(async move {
+                    let opened = writer.create_opened(new, "{}".into(), summary).await?;
+                    assert!(
+                        writer.write(write(&opened, 1, "page-1", false)).await?,
+                        "the commit applies over the launch"
+                    );
+                    Ok::<_, tracking::TrackingError>(opened)
+                }));
+            }
+        }
+        let mut numbers = std::collections::BTreeMap::<String, Vec<i64>>::new();
+        for task in tasks {
+            let opened = task.await.unwrap().unwrap_or_else(|e| panic!("{:?}: {e}", db.engine()));
+            assert!(opened.session_open && opened.session_started_at.is_some(), "{:?}", db.engine());
+            let stored = tracking::find(db, &opened.id).await.unwrap().unwrap();
+            assert!(stored.state_json.contains("page-1") && stored.last_seq == 1, "{:?}: {stored:?}", db.engine());
+            numbers.entry(opened.user_id).or_default().push(opened.number);
+        }
+        for (learner, mut n) in numbers {
+            n.sort();
+            assert_eq!(n, vec![1, 2, 3], "{:?}: attempts of {learner}", db.engine());
+        }
+
+        // A launch and a commit that read the same revision meet in one round or in two:
+        // exactly one of them applies, and the other is told so rather than overwriting it.
+        let read = tracking::create(db, attempt_of(&done, &learners[3], "etiquette_course_item")).await.unwrap();
+        let commit = write(&read, 1, "page-9", false);
+        let (committed, opened) = tokio::join!(
+            writer.write(commit),
+            writer.open_session(&read.id, read.revision, "{}".into(), summary.clone())
+        );
+        let (committed, opened) = (committed.unwrap(), opened.unwrap());
+        assert!(committed != opened.is_some(), "{:?}: exactly one write applies", db.engine());
+        let stored = tracking::find(db, &read.id).await.unwrap().unwrap();
+        assert_eq!(stored.revision, read.revision + 1);
+        assert_eq!(stored.session_open, opened.is_some());
+        assert_eq!(stored.state_json.contains("page-9"), committed);
+        if let Some(opened) = opened {
+            assert_eq!(opened, stored, "the launch gets the attempt as stored");
+        }
+    }
+}

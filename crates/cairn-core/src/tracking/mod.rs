@@ -12,6 +12,7 @@ use crate::{on_db, on_db_conn, on_db_writing};
 
 mod start;
 mod writer;
+pub(crate) use start::{bind_insert, insert_sql, new_launch_token};
 pub use start::{create, create_opened, NewAttempt};
 pub(crate) use writer::{bucket as row_bucket, LARGEST_BUCKET};
 pub use writer::{CommitWrite, CommitWriter};
@@ -151,31 +152,59 @@ pub async fn open_session(
     state_json: &str,
     summary: &Summary,
 ) -> Result<Option<Attempt>, TrackingError> {
-    let now = db::now();
-    let sql = format!(
-        "UPDATE attempts SET state_json = $1, completion = $2, success = $3, score_scaled = $4, score_raw = $5, \
-         total_time_seconds = $6, total_time = $7, location = $8, suspended = $9, session_open = TRUE, \
-         session_started_at = $10, updated_at = $10, revision = revision + 1 WHERE id = $11 AND revision = $12 \
-         RETURNING {ATTEMPT_COLUMNS}"
-    );
+    let (sql, now) = (open_session_sql(), db::now());
     let stored: Option<Attempt> = on_db_writing!(db, |conn| {
-        sqlx::query_as(&sql)
-            .bind(state_json)
-            .bind(&summary.completion)
-            .bind(&summary.success)
-            .bind(summary.score_scaled)
-            .bind(summary.score_raw)
-            .bind(summary.total_time_seconds)
-            .bind(&summary.total_time)
-            .bind(&summary.location)
-            .bind(summary.suspended)
-            .bind(now)
-            .bind(attempt_id)
-            .bind(expected_revision)
+        bind_open_session(sqlx::query_as(&sql), attempt_id, expected_revision, state_json, summary, now)
             .fetch_optional(conn)
             .await
     })?;
     Ok(stored)
+}
+
+/// The statement of [`open_session`], which the group writer runs too
+/// ([`CommitWriter::open_session`]).
+pub(crate) fn open_session_sql() -> String {
+    format!(
+        "UPDATE attempts SET state_json = $1, completion = $2, success = $3, score_scaled = $4, score_raw = $5, \
+         total_time_seconds = $6, total_time = $7, location = $8, suspended = $9, session_open = TRUE, \
+         session_started_at = $10, updated_at = $10, revision = revision + 1 WHERE id = $11 AND revision = $12 \
+         RETURNING {ATTEMPT_COLUMNS}"
+    )
+}
+
+/// Binds the values of [`open_session_sql`]. Generic over the engine so that both arms of
+/// the `on_db` macros share it.
+pub(crate) fn bind_open_session<'q, DB>(
+    query: sqlx::query::QueryAs<'q, DB, Attempt, <DB as sqlx::Database>::Arguments<'q>>,
+    attempt_id: &'q str,
+    expected_revision: i64,
+    state_json: &'q str,
+    summary: &'q Summary,
+    now: OffsetDateTime,
+) -> sqlx::query::QueryAs<'q, DB, Attempt, <DB as sqlx::Database>::Arguments<'q>>
+where
+    DB: sqlx::Database,
+    &'q str: sqlx::Type<DB> + sqlx::Encode<'q, DB>,
+    Option<&'q str>: sqlx::Type<DB> + sqlx::Encode<'q, DB>,
+    i64: sqlx::Type<DB> + sqlx::Encode<'q, DB>,
+    f64: sqlx::Type<DB> + sqlx::Encode<'q, DB>,
+    Option<f64>: sqlx::Type<DB> + sqlx::Encode<'q, DB>,
+    bool: sqlx::Type<DB> + sqlx::Encode<'q, DB>,
+    OffsetDateTime: sqlx::Type<DB> + sqlx::Encode<'q, DB>,
+{
+    query
+        .bind(state_json)
+        .bind(summary.completion.as_str())
+        .bind(summary.success.as_str())
+        .bind(summary.score_scaled)
+        .bind(summary.score_raw)
+        .bind(summary.total_time_seconds)
+        .bind(summary.total_time.as_deref())
+        .bind(summary.location.as_deref())
+        .bind(summary.suspended)
+        .bind(now)
+        .bind(attempt_id)
+        .bind(expected_revision)
 }
 
 /// Records that an asset was viewed: assets never call the API, so viewing completes them.

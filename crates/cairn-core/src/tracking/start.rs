@@ -55,7 +55,7 @@ impl NewAttempt {
 }
 
 /// 256 random bits, URL-safe.
-fn new_launch_token() -> String {
+pub(crate) fn new_launch_token() -> String {
     use base64::Engine as _;
     use rand::RngCore as _;
     let mut bytes = [0u8; 32];
@@ -107,54 +107,99 @@ async fn insert(
 ) -> Result<Attempt, TrackingError> {
     let now = db::now();
     let id = db::new_id();
-    // One statement computes the number and inserts, so SQLite takes its write lock at
-    // once (waiting out the busy timeout if needed). A transaction that first read MAX and
-    // then wrote would fail at once with "database is locked" whenever another connection
-    // had written in between (a WAL read snapshot cannot be upgraded), which the commit
-    // load benchmark showed under load.
-    // Two launches of the same item at the same moment (two tabs) can compute the same
-    // number; the unique key refuses the second, which then takes the next number.
-    // The statement returns the row it inserted, so the launch needs no read after it.
-    let sql = format!(
+    let sql = insert_sql();
+    for _ in 0..MAX_NUMBER_RACES {
+        let token = new_launch_token();
+        let row = NewRow { id: &id, new: &new, state_json, summary, session_started_at, now, launch_token: &token };
+        let inserted: Option<Attempt> =
+            on_db_writing!(db, |conn| bind_insert(sqlx::query_as(&sql), &row).fetch_optional(conn).await)
+                .map_err(StoreError::from)?;
+        if let Some(attempt) = inserted {
+            return Ok(attempt);
+        }
+    }
+    Err(TrackingError::Batch(NUMBER_RACES_LOST.into()))
+}
+
+/// Why a new attempt was not started after [`MAX_NUMBER_RACES`] lost races.
+pub(crate) const NUMBER_RACES_LOST: &str = "another launch took each new attempt number in turn; launch again";
+
+/// Launches of the same item at the same moment that may take the number a new attempt was
+/// to get before one gives up (each lost race means another attempt was really created).
+pub(crate) const MAX_NUMBER_RACES: usize = 5;
+
+/// The values of one new attempt's row ([`insert_sql`]).
+pub(crate) struct NewRow<'a> {
+    pub id: &'a str,
+    pub new: &'a NewAttempt,
+    pub state_json: &'a str,
+    pub summary: &'a Summary,
+    pub session_started_at: Option<OffsetDateTime>,
+    pub now: OffsetDateTime,
+    pub launch_token: &'a str,
+}
+
+/// The insert of a new attempt, which the group writer runs too
+/// ([`super::CommitWriter::create_opened`]).
+///
+/// One statement computes the number and inserts, so SQLite takes its write lock at once
+/// (waiting out the busy timeout if needed). A transaction that first read MAX and then
+/// wrote would fail at once with "database is locked" whenever another connection had
+/// written in between (a WAL read snapshot cannot be upgraded), which the commit load
+/// benchmark showed under load.
+///
+/// Two launches of the same item at the same moment (two tabs) can compute the same
+/// number; the unique key stops the second, which inserts nothing (`ON CONFLICT DO
+/// NOTHING`: a lost race is not an error, so it cannot fail the writer's round the insert
+/// shares with other learners' commits) and tries the next number. The statement returns the row it inserted, so
+/// the launch needs no read after it.
+pub(crate) fn insert_sql() -> String {
+    format!(
         "INSERT INTO attempts (id, user_id, course_id, package_id, item_identifier, number, scorm_version, completion, \
          success, score_scaled, score_raw, total_time_seconds, total_time, location, suspended, session_open, \
          state_json, last_seq, launch_token, session_started_at, started_at, updated_at) \
          SELECT $1, $2, $3, $4, $5, COALESCE(MAX(number), 0) + 1, $6, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
                 $18, 0, $8, $19, $7, $7 \
-         FROM attempts WHERE user_id = $2 AND course_id = $3 AND item_identifier = $5 RETURNING {ATTEMPT_COLUMNS}"
-    );
-    let mut tries = 0;
-    loop {
-        tries += 1;
-        let inserted: Result<Attempt, StoreError> = on_db_writing!(db, |conn| {
-            sqlx::query_as(&sql)
-                .bind(&id)
-                .bind(&new.user_id)
-                .bind(&new.course_id)
-                .bind(&new.package_id)
-                .bind(&new.item_identifier)
-                .bind(&new.scorm_version)
-                .bind(now)
-                .bind(new_launch_token())
-                .bind(&summary.completion)
-                .bind(&summary.success)
-                .bind(summary.score_scaled)
-                .bind(summary.score_raw)
-                .bind(summary.total_time_seconds)
-                .bind(&summary.total_time)
-                .bind(&summary.location)
-                .bind(summary.suspended)
-                .bind(session_started_at.is_some())
-                .bind(state_json)
-                .bind(session_started_at)
-                .fetch_one(conn)
-                .await
-        })
-        .map_err(StoreError::from);
-        match inserted {
-            Ok(attempt) => return Ok(attempt),
-            Err(e) if e.is_unique_violation() && tries < 5 => continue,
-            Err(e) => return Err(e.into()),
-        }
-    }
+         FROM attempts WHERE user_id = $2 AND course_id = $3 AND item_identifier = $5 \
+         ON CONFLICT DO NOTHING RETURNING {ATTEMPT_COLUMNS}"
+    )
+}
+
+/// Binds the values of [`insert_sql`]. Generic over the engine so that both arms of the
+/// `on_db` macros share it.
+pub(crate) fn bind_insert<'q, DB>(
+    query: sqlx::query::QueryAs<'q, DB, Attempt, <DB as sqlx::Database>::Arguments<'q>>,
+    row: &NewRow<'q>,
+) -> sqlx::query::QueryAs<'q, DB, Attempt, <DB as sqlx::Database>::Arguments<'q>>
+where
+    DB: sqlx::Database,
+    &'q str: sqlx::Type<DB> + sqlx::Encode<'q, DB>,
+    Option<&'q str>: sqlx::Type<DB> + sqlx::Encode<'q, DB>,
+    f64: sqlx::Type<DB> + sqlx::Encode<'q, DB>,
+    Option<f64>: sqlx::Type<DB> + sqlx::Encode<'q, DB>,
+    bool: sqlx::Type<DB> + sqlx::Encode<'q, DB>,
+    OffsetDateTime: sqlx::Type<DB> + sqlx::Encode<'q, DB>,
+    Option<OffsetDateTime>: sqlx::Type<DB> + sqlx::Encode<'q, DB>,
+{
+    let (new, summary) = (row.new, row.summary);
+    query
+        .bind(row.id)
+        .bind(new.user_id.as_str())
+        .bind(new.course_id.as_str())
+        .bind(new.package_id.as_str())
+        .bind(new.item_identifier.as_str())
+        .bind(new.scorm_version.as_str())
+        .bind(row.now)
+        .bind(row.launch_token)
+        .bind(summary.completion.as_str())
+        .bind(summary.success.as_str())
+        .bind(summary.score_scaled)
+        .bind(summary.score_raw)
+        .bind(summary.total_time_seconds)
+        .bind(summary.total_time.as_deref())
+        .bind(summary.location.as_deref())
+        .bind(summary.suspended)
+        .bind(row.session_started_at.is_some())
+        .bind(row.state_json)
+        .bind(row.session_started_at)
 }

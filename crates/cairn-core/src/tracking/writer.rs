@@ -1,6 +1,9 @@
 //! Group commit for SCORM commits: one task writes the commits of many learners in one
 //! transaction per round (statements of up to 16 rows), and each caller is answered once
-//! its round is committed.
+//! its round is committed. On SQLite, launches send their one write here too (opening a
+//! session on an attempt, or starting an attempt with its session open), so that it shares
+//! a round's transaction instead of taking the one writer's turn for itself (see
+//! `CommitWriter::launch` for why PostgreSQL does not).
 //!
 //! Why: a commit is a single-row update, and on both engines the fixed cost of a statement
 //! (a hand-off to SQLite's worker thread, a loopback round trip and a transaction on
@@ -19,7 +22,9 @@ use std::sync::Arc;
 use time::OffsetDateTime;
 use tokio::sync::{mpsc, oneshot};
 
-use super::{Summary, TrackingError};
+use super::start::{NewRow, MAX_NUMBER_RACES, NUMBER_RACES_LOST};
+use super::{bind_insert, bind_open_session, insert_sql, new_launch_token, open_session_sql};
+use super::{Attempt, NewAttempt, Summary, TrackingError};
 use crate::db::{self, Db, StoreError};
 use crate::on_db_writing;
 use sqlx::Connection as _;
@@ -39,15 +44,35 @@ pub struct CommitWrite {
     pub progress_pending: bool,
 }
 
-struct Job {
-    write: CommitWrite,
-    answer: oneshot::Sender<Result<bool, TrackingError>>,
+/// A launch's write: what [`super::open_session`] or [`super::create_opened`] would write.
+#[derive(Debug)]
+enum LaunchWrite {
+    OpenSession { attempt_id: String, expected_revision: i64, state_json: String, summary: Summary },
+    CreateOpened { new: NewAttempt, state_json: String, summary: Summary },
+}
+
+enum Job {
+    Commit { write: CommitWrite, answer: oneshot::Sender<Result<bool, TrackingError>> },
+    Launch { write: LaunchWrite, answer: oneshot::Sender<Result<Option<Attempt>, TrackingError>> },
+}
+
+impl Job {
+    /// The attempt a commit writes (launches are not limited to one per round: their
+    /// statements are conditional on the attempt's revision or numbered afresh, so a second
+    /// write of an attempt in the same round finds the first one's result).
+    fn commit_attempt(&self) -> Option<&str> {
+        match self {
+            Job::Commit { write, .. } => Some(&write.attempt_id),
+            Job::Launch { .. } => None,
+        }
+    }
 }
 
 /// Handle to the writer task. Cloning shares the task.
 #[derive(Clone)]
 pub struct CommitWriter {
     jobs: mpsc::Sender<Job>,
+    db: Db,
 }
 
 /// Commits waiting for the writer at most; a caller beyond it waits for room (back
@@ -84,7 +109,7 @@ impl CommitWriter {
         for _ in 0..writers {
             tokio::spawn(run(db.clone(), queue.clone()));
         }
-        CommitWriter { jobs }
+        CommitWriter { jobs, db }
     }
 
     /// Stores `write` and answers whether it applied: `false` when the attempt changed since
@@ -92,7 +117,54 @@ impl CommitWriter {
     /// Answers only after the database committed the write.
     pub async fn write(&self, write: CommitWrite) -> Result<bool, TrackingError> {
         let (answer, answered) = oneshot::channel();
-        self.jobs.send(Job { write, answer }).await.map_err(|_| writer_gone())?;
+        self.jobs.send(Job::Commit { write, answer }).await.map_err(|_| writer_gone())?;
+        answered.await.map_err(|_| writer_gone())?
+    }
+
+    /// [`super::open_session`] in the next round: the attempt as stored, or `None` when it
+    /// is no longer at `expected_revision` (nothing was written). Where the write goes is
+    /// explained at `CommitWriter::launch`.
+    pub async fn open_session(
+        &self,
+        attempt_id: &str,
+        expected_revision: i64,
+        state_json: String,
+        summary: Summary,
+    ) -> Result<Option<Attempt>, TrackingError> {
+        let write =
+            LaunchWrite::OpenSession { attempt_id: attempt_id.to_string(), expected_revision, state_json, summary };
+        self.launch(write).await
+    }
+
+    /// [`super::create_opened`] in the next round.
+    pub async fn create_opened(
+        &self,
+        new: NewAttempt,
+        state_json: String,
+        summary: Summary,
+    ) -> Result<Attempt, TrackingError> {
+        let stored = self.launch(LaunchWrite::CreateOpened { new, state_json, summary }).await?;
+        stored.ok_or_else(|| TrackingError::Batch(NUMBER_RACES_LOST.into()))
+    }
+
+    /// On SQLite the write joins the next round. On PostgreSQL it is a statement of its own,
+    /// as before: its three writer tasks write rounds side by side, and a launch write could
+    /// then lock an attempt in one round that a commit locks in another, in the opposite
+    /// order to a second such pair (a deadlock, which fails a whole round). Commits alone
+    /// cannot: a round holds one commit per attempt and callers keep one in flight.
+    async fn launch(&self, write: LaunchWrite) -> Result<Option<Attempt>, TrackingError> {
+        if self.db.engine() == crate::db::Engine::Postgres {
+            return match write {
+                LaunchWrite::OpenSession { attempt_id, expected_revision, state_json, summary } => {
+                    super::open_session(&self.db, &attempt_id, expected_revision, &state_json, &summary).await
+                }
+                LaunchWrite::CreateOpened { new, state_json, summary } => {
+                    super::create_opened(&self.db, new, &state_json, &summary).await.map(Some)
+                }
+            };
+        }
+        let (answer, answered) = oneshot::channel();
+        self.jobs.send(Job::Launch { write, answer }).await.map_err(|_| writer_gone())?;
         answered.await.map_err(|_| writer_gone())?
     }
 }
@@ -114,7 +186,7 @@ async fn run(db: Db, queue: Arc<tokio::sync::Mutex<mpsc::Receiver<Job>>>) {
         // all the same, to keep the rule local.
         let mut seen = HashSet::new();
         let (now, later): (Vec<Job>, Vec<Job>) =
-            round.drain(..).partition(|job| seen.insert(job.write.attempt_id.clone()));
+            round.drain(..).partition(|job| job.commit_attempt().is_none_or(|id| seen.insert(id.to_string())));
         write_round(&db, now).await;
         for job in later {
             write_round(&db, vec![job]).await;
@@ -130,14 +202,28 @@ async fn write_round(db: &Db, jobs: Vec<Job>) {
     if jobs.is_empty() {
         return;
     }
-    let writes: Vec<&CommitWrite> = jobs.iter().map(|j| &j.write).collect();
-    let result = write_all(db, &writes).await;
+    let (mut commits, mut launches) = (Vec::new(), Vec::new());
     for job in jobs {
-        let answer = match &result {
-            Ok(applied) => Ok(applied.contains(&job.write.attempt_id)),
-            Err(e) => Err(TrackingError::Batch(e.to_string())),
-        };
-        let _ = job.answer.send(answer);
+        match job {
+            Job::Commit { write, answer } => commits.push((write, answer)),
+            Job::Launch { write, answer } => launches.push((write, answer)),
+        }
+    }
+    let writes: Vec<&CommitWrite> = commits.iter().map(|(w, _)| w).collect();
+    let launch_writes: Vec<&LaunchWrite> = launches.iter().map(|(w, _)| w).collect();
+    let result = write_all(db, &writes, &launch_writes).await;
+    let failed = |e: &sqlx::Error| TrackingError::Batch(e.to_string());
+    for (write, answer) in commits {
+        let _ = answer.send(match &result {
+            Ok((applied, _)) => Ok(applied.contains(&write.attempt_id)),
+            Err(e) => Err(failed(e)),
+        });
+    }
+    for (i, (_, answer)) in launches.into_iter().enumerate() {
+        let _ = answer.send(match &result {
+            Ok((_, stored)) => Ok(stored[i].clone()),
+            Err(e) => Err(failed(e)),
+        });
     }
 }
 
@@ -174,11 +260,17 @@ pub(crate) fn batch_sql(rows: usize) -> String {
     )
 }
 
-/// Writes commits with one statement per [`ROW_BUCKETS`]-sized chunk, all in one
-/// transaction; answers the ids that applied.
-async fn write_all(db: &Db, writes: &[&CommitWrite]) -> Result<HashSet<String>, TrackingError> {
+/// Writes commits with one statement per [`ROW_BUCKETS`]-sized chunk, then the launches'
+/// writes one statement each, all in one transaction; answers the ids of the commits that
+/// applied and what each launch stored.
+async fn write_all(
+    db: &Db,
+    writes: &[&CommitWrite],
+    launches: &[&LaunchWrite],
+) -> Result<(HashSet<String>, Vec<Option<Attempt>>), sqlx::Error> {
     let now = db::now();
-    let applied: Vec<String> = on_db_writing!(db, |conn| {
+    let (open_sql, insert_sql) = (open_session_sql(), insert_sql());
+    let (applied, stored): (Vec<String>, Vec<Option<Attempt>>) = on_db_writing!(db, |conn| {
         async {
             let mut tx = conn.begin().await?;
             let mut applied = Vec::with_capacity(writes.len());
@@ -194,12 +286,50 @@ async fn write_all(db: &Db, writes: &[&CommitWrite]) -> Result<HashSet<String>, 
                 }
                 applied.extend(query.fetch_all(&mut *tx).await?);
             }
+            let mut stored = Vec::with_capacity(launches.len());
+            for launch in launches {
+                stored.push(match launch {
+                    LaunchWrite::OpenSession { attempt_id, expected_revision, state_json, summary } => {
+                        bind_open_session(
+                            sqlx::query_as(&open_sql),
+                            attempt_id,
+                            *expected_revision,
+                            state_json,
+                            summary,
+                            now,
+                        )
+                        .fetch_optional(&mut *tx)
+                        .await?
+                    }
+                    LaunchWrite::CreateOpened { new, state_json, summary } => {
+                        let id = db::new_id();
+                        let mut inserted = None;
+                        for _ in 0..MAX_NUMBER_RACES {
+                            let token = new_launch_token();
+                            let row = NewRow {
+                                id: &id,
+                                new,
+                                state_json,
+                                summary,
+                                session_started_at: Some(now),
+                                now,
+                                launch_token: &token,
+                            };
+                            inserted = bind_insert(sqlx::query_as(&insert_sql), &row).fetch_optional(&mut *tx).await?;
+                            if inserted.is_some() {
+                                break;
+                            }
+                        }
+                        inserted
+                    }
+                });
+            }
             tx.commit().await?;
-            Ok::<_, sqlx::Error>(applied)
+            Ok::<_, sqlx::Error>((applied, stored))
         }
         .await
     })?;
-    Ok(applied.into_iter().collect())
+    Ok((applied.into_iter().collect(), stored))
 }
 
 /// Binds the fifteen values of one row; a padding row (`None`) is all NULL and matches no

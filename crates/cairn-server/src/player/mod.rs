@@ -342,7 +342,7 @@ async fn open_once(
         let outcome = runtime::finish(version, &launch, &data);
         data.retain(|k, _| !SESSION_ONLY.contains(&k.as_str()));
         let closed = Summary { suspended: true, ..unfinished_summary(version, &outcome, &data, &attempt, false) };
-        match tracking::open_session(&state.db, &attempt.id, attempt.revision, &json(&data)?, &closed).await? {
+        match state.commits.open_session(&attempt.id, attempt.revision, json(&data)?, closed).await? {
             Some(stored) => attempt = stored,
             None => return Ok(None),
         }
@@ -371,9 +371,9 @@ async fn open_once(
         let outcome = runtime::finish(version, &launch, &data);
         let summary = unfinished_summary(version, &outcome, &data, &attempt, true);
         if fresh {
-            tracking::create_opened(&state.db, new(), &json(&data)?, &summary).await?
+            state.commits.create_opened(new(), json(&data)?, summary).await?
         } else {
-            match tracking::open_session(&state.db, &attempt.id, attempt.revision, &json(&data)?, &summary).await? {
+            match state.commits.open_session(&attempt.id, attempt.revision, json(&data)?, summary).await? {
                 Some(stored) => stored,
                 None => return Ok(None),
             }
