@@ -192,8 +192,25 @@ where
     bool: sqlx::Type<DB> + sqlx::Encode<'q, DB>,
     OffsetDateTime: sqlx::Type<DB> + sqlx::Encode<'q, DB>,
 {
+    bind_summary(query.bind(state_json), summary).bind(now).bind(attempt_id).bind(expected_revision)
+}
+
+/// Binds an attempt's summary columns in the order both the session update and the new
+/// attempt's insert number them: completion, success, score scaled and raw, total time in
+/// seconds and as written, location, suspended.
+pub(crate) fn bind_summary<'q, DB>(
+    query: sqlx::query::QueryAs<'q, DB, Attempt, <DB as sqlx::Database>::Arguments<'q>>,
+    summary: &'q Summary,
+) -> sqlx::query::QueryAs<'q, DB, Attempt, <DB as sqlx::Database>::Arguments<'q>>
+where
+    DB: sqlx::Database,
+    &'q str: sqlx::Type<DB> + sqlx::Encode<'q, DB>,
+    Option<&'q str>: sqlx::Type<DB> + sqlx::Encode<'q, DB>,
+    f64: sqlx::Type<DB> + sqlx::Encode<'q, DB>,
+    Option<f64>: sqlx::Type<DB> + sqlx::Encode<'q, DB>,
+    bool: sqlx::Type<DB> + sqlx::Encode<'q, DB>,
+{
     query
-        .bind(state_json)
         .bind(summary.completion.as_str())
         .bind(summary.success.as_str())
         .bind(summary.score_scaled)
@@ -202,9 +219,6 @@ where
         .bind(summary.total_time.as_deref())
         .bind(summary.location.as_deref())
         .bind(summary.suspended)
-        .bind(now)
-        .bind(attempt_id)
-        .bind(expected_revision)
 }
 
 /// Records that an asset was viewed: assets never call the API, so viewing completes them.

@@ -181,8 +181,8 @@ where
     OffsetDateTime: sqlx::Type<DB> + sqlx::Encode<'q, DB>,
     Option<OffsetDateTime>: sqlx::Type<DB> + sqlx::Encode<'q, DB>,
 {
-    let (new, summary) = (row.new, row.summary);
-    query
+    let new = row.new;
+    let query = query
         .bind(row.id)
         .bind(new.user_id.as_str())
         .bind(new.course_id.as_str())
@@ -190,15 +190,8 @@ where
         .bind(new.item_identifier.as_str())
         .bind(new.scorm_version.as_str())
         .bind(row.now)
-        .bind(row.launch_token)
-        .bind(summary.completion.as_str())
-        .bind(summary.success.as_str())
-        .bind(summary.score_scaled)
-        .bind(summary.score_raw)
-        .bind(summary.total_time_seconds)
-        .bind(summary.total_time.as_deref())
-        .bind(summary.location.as_deref())
-        .bind(summary.suspended)
+        .bind(row.launch_token);
+    super::bind_summary(query, row.summary)
         .bind(row.session_started_at.is_some())
         .bind(row.state_json)
         .bind(row.session_started_at)
