@@ -66,12 +66,12 @@ pub struct Lenders<DB: Database> {
 }
 
 impl<DB: Database> Lenders<DB> {
-    /// Reads get half of a pool of `max_connections` (at most eight) and writes
-    /// `writes` (at most three eighths), so the rest of the server always keeps an eighth.
-    /// A pool of one (an in-memory database) is lent straight through.
-    pub fn new(pool: &Pool<DB>, max_connections: u32, writes: usize) -> Lenders<DB> {
+    /// Reads get `reads` connections (at most half of a pool of `max_connections`) and
+    /// writes `writes` (at most three eighths), so the rest of the server always keeps an
+    /// eighth. A pool of one (an in-memory database) is lent straight through.
+    pub fn new(pool: &Pool<DB>, max_connections: u32, reads: usize, writes: usize) -> Lenders<DB> {
         let max = max_connections as usize;
-        let reads = (max / 2).min(8);
+        let reads = reads.min(max / 2);
         let writes = writes.min(max * 3 / 8);
         Lenders {
             reads: Lender::new(pool.clone(), reads, KEPT_AT_MOST),

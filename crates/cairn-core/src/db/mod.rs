@@ -203,6 +203,26 @@ pub const SCAN_MMAP_BYTES: u64 = 256 * 1024 * 1024;
 
 /// Connections lent to SQLite writers at once ([`lender::Lenders`]).
 const SQLITE_WRITE_CONNECTIONS: usize = 2;
+/// Connections lent to the hot paths' SQLite reads at once: one per processor core, from
+/// two to eight.
+///
+/// Why so few: every write empties the page cache of every other connection (SQLite
+/// notices the changed WAL at the start of each read transaction and drops all it had
+/// cached), and reads of a file in the OS cache are bound by the processors, not the disk.
+/// Spread over eight connections, nearly every read started cold, re-reading each B-tree
+/// page with `pread` into freshly allocated cache slots; on two connections each one reads
+/// several times between two writes. On the commit benchmark (two cores, SQLite), two
+/// instead of eight made 5 % more commits per second at 100 learners in three interleaved
+/// pairs and 14 % more at 1,000 (docs/PERFORMANCE.md). Other reads, which do not use the
+/// lender, still have the rest of the pool.
+fn sqlite_read_connections() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(2, 8)
+}
+
+/// Connections lent to PostgreSQL's hot-path reads at once: reads there wait on the
+/// server, not on this process's processors, and its caches are shared.
+const POSTGRES_READ_CONNECTIONS: usize = 8;
+
 /// Connections lent to PostgreSQL writers at once: the group writer's three tasks, and
 /// three for the launches' and progress refreshes' writes meanwhile.
 const POSTGRES_WRITE_CONNECTIONS: usize = 6;
@@ -268,7 +288,7 @@ impl Db {
             // Writers take turns, so two connections for writes are enough: one writing and
             // the next one ready.
             let lent = if in_memory { 1 } else { options.max_connections.max(1) };
-            let lenders = Arc::new(Lenders::new(&pool, lent, SQLITE_WRITE_CONNECTIONS));
+            let lenders = Arc::new(Lenders::new(&pool, lent, sqlite_read_connections(), SQLITE_WRITE_CONNECTIONS));
             Ok(Db::Sqlite(pool, SqliteSide { scans, writer: Arc::default(), lenders }))
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let connect = PgConnectOptions::from_str(url).map_err(StoreError::Open)?;
@@ -278,7 +298,12 @@ impl Db {
                 .connect_with(connect)
                 .await
                 .map_err(StoreError::Open)?;
-            let lenders = Arc::new(Lenders::new(&pool, options.max_connections.max(1), POSTGRES_WRITE_CONNECTIONS));
+            let lenders = Arc::new(Lenders::new(
+                &pool,
+                options.max_connections.max(1),
+                POSTGRES_READ_CONNECTIONS,
+                POSTGRES_WRITE_CONNECTIONS,
+            ));
             Ok(Db::Postgres(pool, lenders))
         } else {
             Err(StoreError::UnsupportedUrl(redact_url(url)))
