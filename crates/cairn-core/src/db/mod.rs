@@ -213,8 +213,8 @@ const SQLITE_WRITE_CONNECTIONS: usize = 2;
 /// page with `pread` into freshly allocated cache slots; on two connections each one reads
 /// several times between two writes. On the commit benchmark (two cores, SQLite), two
 /// instead of eight made 5 % more commits per second at 100 learners in three interleaved
-/// pairs and 14 % more at 1,000 (docs/PERFORMANCE.md). Other reads, which do not use the
-/// lender, still have the rest of the pool.
+/// pairs and 14 % more at 1,000 in one run each (docs/PERFORMANCE.md). Other reads, which
+/// do not use the lender, still have the rest of the pool.
 fn sqlite_read_connections() -> usize {
     std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(2, 8)
 }
