@@ -25,7 +25,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::start::{NewRow, MAX_NUMBER_RACES, NUMBER_RACES_LOST};
 use super::{bind_insert, bind_open_session, insert_sql, new_launch_token, open_session_sql};
 use super::{Attempt, NewAttempt, Summary, TrackingError};
-use crate::db::{self, Db, StoreError};
+use crate::db::{self, Db, Engine, StoreError};
 use crate::on_db_writing;
 use sqlx::Connection as _;
 
@@ -85,7 +85,8 @@ const MAX_ROUND: usize = 512;
 /// SQLite's `$N` parameters by looking each name up, and SQLite finds a name by walking the
 /// list of parameters, so binding costs grow with the square of the parameter count. At 64
 /// rows (960 values) that lookup alone took 6 % of the server's CPU under load; at 16 rows
-/// it is a quarter of that per row.
+/// it is a quarter of that per row. On SQLite [`batch_sql`] therefore writes anonymous `?`
+/// parameters, which have no names to look up.
 const ROW_BUCKETS: [usize; 3] = [1, 4, 16];
 const COLUMNS: usize = 15;
 /// Writer tasks on PostgreSQL (see [`CommitWriter::start`]).
@@ -238,10 +239,23 @@ pub(crate) fn bucket(rows: usize) -> usize {
 
 /// The statement for `rows` rows. `VALUES` columns are named column1, column2, ... by both
 /// engines, which is what lets one text serve both.
-pub(crate) fn batch_sql(rows: usize) -> String {
+///
+/// The parameters are the only part that differs: PostgreSQL needs `$N`, while SQLite is
+/// given anonymous `?`. Every value appears once, in the order it is bound, so `?` numbers
+/// them as `$N` would; but sqlx binds a named SQLite parameter by asking SQLite for each
+/// parameter's name, which SQLite finds by walking the statement's list of names, so with
+/// `$N` binding a 240-value statement costs tens of thousands of steps, on the writer's
+/// connection, inside the round that every commit waits for. Anonymous parameters have no
+/// list to walk.
+pub(crate) fn batch_sql(rows: usize, engine: Engine) -> String {
     let values: Vec<String> = (0..rows)
         .map(|r| {
-            let cells: Vec<String> = (1..=COLUMNS).map(|c| format!("${}", r * COLUMNS + c)).collect();
+            let cells: Vec<String> = (1..=COLUMNS)
+                .map(|c| match engine {
+                    Engine::Postgres => format!("${}", r * COLUMNS + c),
+                    Engine::Sqlite => "?".to_string(),
+                })
+                .collect();
             format!("({})", cells.join(", "))
         })
         .collect();
@@ -276,7 +290,7 @@ async fn write_all(
             let mut applied = Vec::with_capacity(writes.len());
             for chunk in writes.chunks(LARGEST_BUCKET) {
                 let rows = bucket(chunk.len());
-                let sql = batch_sql(rows);
+                let sql = batch_sql(rows, db.engine());
                 let mut query = sqlx::query_scalar::<_, String>(&sql);
                 for write in chunk {
                     query = bind_row(query, Some(*write), now);
@@ -379,8 +393,26 @@ mod tests {
 
     #[test]
     fn statements_number_every_value_once() {
-        let sql = batch_sql(4);
+        let sql = batch_sql(4, Engine::Postgres);
         assert!(sql.contains("$1, $2") && sql.contains(&format!("${}", 4 * COLUMNS)));
         assert!(!sql.contains(&format!("${}", 4 * COLUMNS + 1)));
+        // SQLite's text is the same statement with anonymous parameters, one per value.
+        let sqlite = batch_sql(4, Engine::Sqlite);
+        assert_eq!(sqlite.matches('?').count(), 4 * COLUMNS);
+        assert!(!sqlite.contains('$'));
+        let mut numbered = 0;
+        let renumbered = sqlite
+            .split('?')
+            .enumerate()
+            .map(|(i, part)| {
+                if i == 0 {
+                    part.to_string()
+                } else {
+                    numbered += 1;
+                    format!("${numbered}{part}")
+                }
+            })
+            .collect::<String>();
+        assert_eq!(renumbered, sql);
     }
 }
