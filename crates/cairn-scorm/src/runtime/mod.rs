@@ -19,13 +19,15 @@
 //! Layout: [`state`] (state machine), [`datamodel`] (get/set), [`collections`] (index and
 //! dependency rules), [`table`] with [`scorm12`] and [`scorm2004`] (element tables),
 //! [`types`] and [`responses`] (value checks), [`time`] (timespans and durations),
-//! [`status`] (status evaluation and the end of a session), [`commit`] (re-validation).
+//! [`status`] (status evaluation and the end of a session), [`commit`] (re-validation),
+//! [`records`] (interactions and objectives read back for reports).
 
 use std::collections::BTreeMap;
 
 pub mod collections;
 pub mod commit;
 pub mod datamodel;
+pub mod records;
 pub mod responses;
 pub mod scorm12;
 pub mod scorm2004;
@@ -44,6 +46,18 @@ pub use status::{finish, finish_measured};
 pub enum ScormVersion {
     Scorm12,
     Scorm2004,
+}
+
+impl ScormVersion {
+    /// The version of a stored attempt, from the label it was stored with: `"1.2"`, or
+    /// 2004 for anything else (`"2004"`).
+    pub fn from_label(label: &str) -> ScormVersion {
+        if label == "1.2" {
+            ScormVersion::Scorm12
+        } else {
+            ScormVersion::Scorm2004
+        }
+    }
 }
 
 /// The launch mode (`cmi.core.lesson_mode` / `cmi.mode`).

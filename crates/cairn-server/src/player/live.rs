@@ -138,7 +138,7 @@ pub async fn commit(
             return Ok(Committed::AlreadyApplied { last_seq: live.attempt.last_seq });
         }
         let attempt = &live.attempt;
-        let version = if attempt.scorm_version == "1.2" { ScormVersion::Scorm12 } else { ScormVersion::Scorm2004 };
+        let version = ScormVersion::from_label(&attempt.scorm_version);
         live.launch.entry = if attempt.last_seq == 0 { Entry::AbInitio } else { Entry::Resume };
         let next = match runtime::validate_commit(version, &live.launch, &live.state, &changes) {
             Ok(next) => next,
