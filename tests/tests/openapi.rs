@@ -33,6 +33,7 @@ async fn the_spec_is_valid_openapi_3_with_every_operation() {
         "bulk_enrol",
         "commit_attempt",
         "completions_report",
+        "course_answers_report",
         "create_cohort",
         "create_course",
         "create_enrolment",

@@ -1,6 +1,6 @@
 //! The player over HTTP: launching, committing (validated, idempotent), resuming, new
 //! attempts, assets, progress, SCOs that never call the API (the no-API rule), and the
-//! instructor's view with reset.
+//! instructor's view with reset, each recorded answer and the course's answers download.
 
 use cairn_core::accounts::{Role, User};
 use cairn_core::organisations::Organisation;
@@ -180,6 +180,61 @@ async fn a_2004_sco_launches_commits_resumes_and_starts_over() {
         assert_eq!(r.status(), 410, "commits to a reset attempt say so");
         let (_, after_reset) = launch(&learner, &format!("/courses/{slug}/play")).await;
         assert_ne!(after_reset["attempt_id"], fresh["attempt_id"]);
+    }
+}
+
+#[tokio::test]
+async fn the_instructor_reads_each_answer_and_downloads_the_course_answers() {
+    for app in TestApp::all("player").await {
+        let Class { teacher, slug, learner, .. } =
+            class(&app, "valid/scorm2004_golf_RuntimeBasicCalls_SCORM20043rdEdition.zip", "Golf 2004").await;
+        let (_, config) = launch(&learner, &format!("/courses/{slug}/play")).await;
+        // A quiz question and an objective, set in the order the dependency rules require.
+        let answers = json!({
+            "cmi.interactions.0.id": "q-handicap", "cmi.interactions.0.type": "choice",
+            "cmi.interactions.0.description": "What lowers a handicap?",
+            "cmi.interactions.0.learner_response": "practice",
+            "cmi.interactions.0.correct_responses.0.pattern": "practice",
+            "cmi.interactions.0.result": "correct", "cmi.interactions.0.latency": "PT8S",
+            "cmi.objectives.0.id": "obj-rules", "cmi.objectives.0.success_status": "passed",
+            "cmi.objectives.0.score.scaled": "0.9",
+        });
+        assert_eq!(commit(&learner, &config, 1, answers, false).await.status(), 200, "[{}]", app.label);
+
+        let attempt = config["attempt_id"].as_str().unwrap();
+        let detail = teacher.get(&format!("/attempts/{attempt}")).await.text().await.unwrap();
+        for shown in [
+            "data-interaction=\"q-handicap\"",
+            "What lowers a handicap?",
+            "<code>practice</code>",
+            "PT8S",
+            "data-objective=\"obj-rules\"",
+            "0.9 (scaled)",
+        ] {
+            assert!(detail.contains(shown), "[{}] the attempt page shows {shown}: {detail}", app.label);
+        }
+        let learners = teacher.get(&format!("/courses/{slug}/learners")).await.text().await.unwrap();
+        assert!(learners.contains(&format!("/api/v1/courses/{slug}/answers")), "the roster links the download");
+
+        let r = teacher.get(&format!("/api/v1/courses/{slug}/answers")).await;
+        assert_eq!(r.status(), 200, "[{}]", app.label);
+        assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
+        let disposition = r.headers()["content-disposition"].to_str().unwrap().to_string();
+        assert!(disposition.contains(&format!("answers-{slug}-")), "{disposition}");
+        let csv = r.text().await.unwrap();
+        let lines: Vec<&str> = csv.trim_start_matches('\u{feff}').lines().collect();
+        assert_eq!(lines.len(), 2, "the header and one answer: {csv}");
+        assert!(lines[0].starts_with("learner,email,item,item_title,attempt"), "{csv}");
+        assert!(
+            lines[1].contains("learner@example.org")
+                && lines[1].contains("q-handicap")
+                && lines[1].contains(",correct,"),
+            "{csv}"
+        );
+
+        // Learners do not read others' answers; an unknown course is not found.
+        assert_eq!(learner.get(&format!("/api/v1/courses/{slug}/answers")).await.status(), 403);
+        assert_eq!(teacher.get("/api/v1/courses/no-such-course/answers").await.status(), 404);
     }
 }
 

@@ -1,5 +1,6 @@
 //! The completion report: one row per enrolment (learner, course, dates, status, score,
 //! time), streamed as RFC 4180 CSV in chunks so that a million rows never sit in memory.
+//! The answers report ([`answers`]) streams a course's recorded interactions the same way.
 
 use futures_util::StreamExt as _;
 use serde::Serialize;
@@ -10,6 +11,8 @@ use tokio::sync::mpsc;
 
 use crate::db::{Db, StoreError};
 use crate::on_db;
+
+pub mod answers;
 
 /// Who may see which rows.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -106,7 +109,7 @@ pub const SQL: &str = "SELECT u.name AS learner, u.email, o.name AS institute, c
 
 /// A spreadsheet treats a cell starting with one of these as a formula; prefixing a quote
 /// keeps a learner's name from running as one (CSV injection).
-fn defuse(text: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn defuse(text: &str) -> std::borrow::Cow<'_, str> {
     if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         std::borrow::Cow::Owned(format!("'{text}"))
     } else {
@@ -114,7 +117,7 @@ fn defuse(text: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-fn date(value: Option<OffsetDateTime>) -> String {
+pub(crate) fn date(value: Option<OffsetDateTime>) -> String {
     value.and_then(|v| v.format(&Rfc3339).ok()).unwrap_or_default()
 }
 
@@ -165,13 +168,10 @@ async fn run(
     filter: &ReportFilter,
     tx: &mpsc::Sender<Result<Vec<u8>, ReportError>>,
 ) -> Result<(), ReportError> {
-    let mut out = csv_writer();
-    out.write_record(HEADER)?;
-    let mut first = vec![0xEF, 0xBB, 0xBF];
-    first.extend(take(&mut out)?);
-    if tx.send(Ok(first)).await.is_err() {
+    if tx.send(Ok(header_chunk(&HEADER)?)).await.is_err() {
         return Ok(());
     }
+    let mut out = csv_writer();
     let (orgs, instructor) = match scope {
         ReportScope::All => (None, None),
         ReportScope::Organisations(ids) => (Some(ids.join(",")), None),
@@ -200,11 +200,8 @@ async fn run(
                     .fetch(pool);
                 while let Some(row) = rows.next().await {
                     write_row(&mut out, &row?)?;
-                    if out.get_ref().len() >= CHUNK_BYTES - 8 * 1024 {
-                        let chunk = take(&mut out)?;
-                        if tx.send(Ok(chunk)).await.is_err() {
-                            return Ok(()); // The client went away.
-                        }
+                    if !send_when_full(&mut out, tx).await? {
+                        return Ok(()); // The client went away.
                     }
                 }
             }
@@ -218,8 +215,31 @@ async fn run(
     })
 }
 
+/// Sends what the writer holds once it is nearly a chunk; `false` when the receiver went
+/// away (the client stopped downloading), so the caller can stop reading.
+pub(crate) async fn send_when_full(
+    out: &mut csv::Writer<Vec<u8>>,
+    tx: &mpsc::Sender<Result<Vec<u8>, ReportError>>,
+) -> Result<bool, ReportError> {
+    if out.get_ref().len() < CHUNK_BYTES - 8 * 1024 {
+        return Ok(true);
+    }
+    let chunk = take(out)?;
+    Ok(tx.send(Ok(chunk)).await.is_ok())
+}
+
+/// A report's first chunk: a UTF-8 byte-order mark (so that spreadsheet programs read
+/// accents right) and the header line.
+pub(crate) fn header_chunk(header: &[&str]) -> Result<Vec<u8>, ReportError> {
+    let mut out = csv_writer();
+    out.write_record(header)?;
+    let mut first = vec![0xEF, 0xBB, 0xBF];
+    first.extend(take(&mut out)?);
+    Ok(first)
+}
+
 /// Takes what the writer has buffered so far.
-fn take(out: &mut csv::Writer<Vec<u8>>) -> Result<Vec<u8>, ReportError> {
+pub(crate) fn take(out: &mut csv::Writer<Vec<u8>>) -> Result<Vec<u8>, ReportError> {
     // The writer cannot lend its buffer mutably, so it is swapped for a fresh one; that
     // happens once per chunk, not per row.
     let full = std::mem::replace(out, csv_writer());

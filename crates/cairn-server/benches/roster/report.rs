@@ -20,18 +20,18 @@ const SAMPLE_EVERY: Duration = Duration::from_millis(50);
 
 /// The source that holds the report's SQL, read at build time so that the baseline always
 /// runs the query Cairn runs.
-const REPORTS_RS: &str = include_str!("../../../cairn-core/src/reports.rs");
+const REPORTS_RS: &str = include_str!("../../../cairn-core/src/reports/mod.rs");
 
-/// The text of `const SQL` in `reports.rs`, with the string escapes undone (a backslash at
+/// The text of `const SQL` in `reports/mod.rs`, with the string escapes undone (a backslash at
 /// a line end drops the line break and the next line's indentation, as in Rust) and every
 /// filter parameter set to NULL, which is what an unfiltered administrator's report binds.
 pub fn report_sql() -> Result<String, String> {
     const START: &str = "pub const SQL: &str = \"";
-    let at = REPORTS_RS.find(START).ok_or("no `pub const SQL: &str = \"` in cairn-core/src/reports.rs")?;
+    let at = REPORTS_RS.find(START).ok_or("no `pub const SQL: &str = \"` in cairn-core/src/reports/mod.rs")?;
     let mut chars = REPORTS_RS[at + START.len()..].chars().peekable();
     let mut sql = String::new();
     loop {
-        match chars.next().ok_or("unterminated SQL string in reports.rs")? {
+        match chars.next().ok_or("unterminated SQL string in reports/mod.rs")? {
             '"' => break,
             '\\' => match chars.next() {
                 Some('\n') => {
@@ -42,7 +42,7 @@ pub fn report_sql() -> Result<String, String> {
                 Some('n') => sql.push('\n'),
                 Some('t') => sql.push('\t'),
                 Some(c) => sql.push(c),
-                None => return Err("unterminated SQL string in reports.rs".into()),
+                None => return Err("unterminated SQL string in reports/mod.rs".into()),
             },
             c => sql.push(c),
         }

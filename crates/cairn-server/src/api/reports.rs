@@ -1,12 +1,15 @@
-//! `/api/v1/reports/completions`: the completion report as a CSV file, streamed from the
-//! database so that its size never sits in memory.
+//! `/api/v1/reports/completions` (the completion report) and `/api/v1/courses/{id}/answers`
+//! (a course's recorded interactions) as CSV files, streamed from the database so that
+//! their size never sits in memory.
 
 use std::sync::Arc;
 
 use cairn_core::accounts::Role;
-use cairn_core::reports::{self, ReportFilter, ReportScope};
+use cairn_core::catalog;
+use cairn_core::reports::{self, ReportError, ReportFilter, ReportScope};
 use poem::http::StatusCode;
 use poem::{Body, IntoResponse, Response};
+use poem_openapi::param::Path;
 use poem_openapi::param::Query;
 use poem_openapi::payload::Payload;
 use poem_openapi::registry::{MetaSchema, MetaSchemaRef};
@@ -14,6 +17,7 @@ use poem_openapi::{ApiResponse, OpenApi};
 use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
 use time::{Date, Duration, OffsetDateTime};
+use tokio::sync::mpsc;
 
 use super::{ApiResult, ApiTags, Auth};
 use crate::app::AppState;
@@ -51,6 +55,22 @@ pub enum CsvResponse {
     Csv(
         CsvStream,
         /// `attachment; filename="completions-YYYYMMDD.csv"` (today's date, UTC).
+        #[oai(header = "Content-Disposition")]
+        String,
+    ),
+}
+
+#[derive(ApiResponse)]
+pub enum AnswersResponse {
+    /// The answers. Columns: learner, email, item (identifier), item_title, attempt
+    /// (number), attempt_updated_at (RFC 3339, UTC), interaction (its index in the
+    /// attempt), id, type, description, learner_response, correct_responses (one pattern per
+    /// line), result, weighting, latency, time (as the SCO wrote it), objectives (one id per
+    /// line). SCORM 1.2's `student_response` is the learner_response column.
+    #[oai(status = 200)]
+    Csv(
+        CsvStream,
+        /// `attachment; filename="answers-{course slug}-YYYYMMDD.csv"` (today's date, UTC).
         #[oai(header = "Content-Disposition")]
         String,
     ),
@@ -103,25 +123,55 @@ impl ReportsApi {
             until: blank(until.0).map(|s| parse_bound("until", &s, true)).transpose()?,
         };
         let rx = reports::completions_csv(self.state.db.clone(), scope, filter);
-        let chunks = futures_util::stream::unfold(rx, |mut rx| async move {
-            let item = rx.recv().await?;
-            let item = item.map_err(|e| {
-                // The status line has gone out with the first chunk, so the failure can only
-                // be logged and the download cut short (the client sees an incomplete file).
-                tracing::error!(error = %crate::web::errors::ErrorChain(&e), "completion report failed");
-                std::io::Error::other(e)
-            });
-            Some((item, rx))
-        });
-        let today = OffsetDateTime::now_utc().date();
-        let name = format!(
-            "attachment; filename=\"completions-{:04}{:02}{:02}.csv\"",
-            today.year(),
-            u8::from(today.month()),
-            today.day()
-        );
-        Ok(CsvResponse::Csv(CsvStream(Body::from_bytes_stream(chunks)), name))
+        Ok(CsvResponse::Csv(csv_stream(rx, "completion report"), attachment("completions")))
     }
+
+    /// A course's answers (CSV)
+    ///
+    /// Every interaction (question and response) the learners' SCORM attempts at the course
+    /// recorded, one row each, ordered by learner, item and attempt, for item analysis in a
+    /// spreadsheet. Reset attempts are left out. For the course's instructors, its
+    /// institute's managers and administrators. Formula-like cells (starting with `=`, `+`,
+    /// `-`, `@`, except plain numbers) are prefixed with `'`.
+    #[oai(path = "/v1/courses/:id/answers", method = "get", operation_id = "course_answers_report")]
+    async fn answers(
+        &self,
+        auth: Auth,
+        /// The course's id or slug.
+        id: Path<String>,
+    ) -> ApiResult<AnswersResponse> {
+        let actor = auth.actor();
+        let course = super::courses::visible_course(&self.state, actor, &id.0).await?;
+        if !catalog::may_edit(&self.state.db, &actor.principal, &course).await? {
+            return Err(HttpError::forbidden(
+                "a course's answers are for its instructors, its institute's managers and administrators",
+            )
+            .into());
+        }
+        let rx = reports::answers::answers_csv(self.state.db.clone(), course.id.clone());
+        Ok(AnswersResponse::Csv(csv_stream(rx, "answers report"), attachment(&format!("answers-{}", course.slug))))
+    }
+}
+
+/// The chunks a report task sends, as a response body.
+fn csv_stream(rx: mpsc::Receiver<Result<Vec<u8>, ReportError>>, report: &'static str) -> CsvStream {
+    let chunks = futures_util::stream::unfold(rx, move |mut rx| async move {
+        let item = rx.recv().await?;
+        let item = item.map_err(|e| {
+            // The status line has gone out with the first chunk, so the failure can only
+            // be logged and the download cut short (the client sees an incomplete file).
+            tracing::error!(error = %crate::web::errors::ErrorChain(&e), report, "report failed");
+            std::io::Error::other(e)
+        });
+        Some((item, rx))
+    });
+    CsvStream(Body::from_bytes_stream(chunks))
+}
+
+/// `attachment; filename="{stem}-YYYYMMDD.csv"` with today's date (UTC).
+fn attachment(stem: &str) -> String {
+    let today = OffsetDateTime::now_utc().date();
+    format!("attachment; filename=\"{stem}-{:04}{:02}{:02}.csv\"", today.year(), u8::from(today.month()), today.day())
 }
 
 /// A date (`YYYY-MM-DD`, midnight UTC; the next midnight for an `until` so the day counts)

@@ -6,6 +6,7 @@ use cairn_core::accounts::{self, Role};
 use cairn_core::catalog;
 use cairn_core::packages::PackageItem;
 use cairn_core::tracking::{self, ItemStatus};
+use cairn_scorm::runtime::{records, ScormVersion};
 use poem::web::cookie::CookieJar;
 use poem::web::{Data, Path, Query};
 use poem::{handler, IntoResponse, Response};
@@ -210,16 +211,44 @@ pub async fn attempt_page(
         .ok_or_else(|| HttpError::not_found("no such learner"))?;
     let data: std::collections::BTreeMap<String, String> =
         serde_json::from_str(&attempt.state_json).unwrap_or_default();
-    let interactions = data.keys().filter(|k| k.contains(".interactions.") && k.ends_with(".id")).count();
-    let objectives = data
-        .keys()
-        .filter(|k| k.contains(".objectives.") && k.ends_with(".id") && !k.contains(".interactions."))
-        .count();
+    let version = ScormVersion::from_label(&attempt.scorm_version);
+    let interactions: Vec<_> = records::interactions(version, &data)
+        .into_iter()
+        .map(|i| {
+            json!({
+                "index": i.index, "id": i.id, "type": i.kind, "description": i.description,
+                "response": i.learner_response, "correct": i.correct_responses, "result": i.result,
+                "weighting": i.weighting, "latency": i.latency, "time": i.time, "objectives": i.objective_ids,
+            })
+        })
+        .collect();
+    let objectives: Vec<_> = records::objectives(version, &data)
+        .into_iter()
+        .map(|o| {
+            // SCORM 1.2 has one status; 2004 has success and completion apart.
+            let status = [o.status, o.success_status, o.completion_status]
+                .into_iter()
+                .filter(|s| !s.is_empty())
+                .collect::<Vec<_>>()
+                .join(", ");
+            let score = [("scaled", o.score_scaled), ("raw", o.score_raw), ("min", o.score_min), ("max", o.score_max)]
+                .into_iter()
+                .filter(|(_, v)| !v.is_empty())
+                .map(|(name, v)| format!("{v} ({name})"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            json!({
+                "index": o.index, "id": o.id, "status": status, "score": score,
+                "progress": o.progress_measure, "description": o.description,
+            })
+        })
+        .collect();
     let page = json!({
         "id": attempt.id, "slug": course.slug, "course": course.title, "learner": learner.name, "email": learner.email,
         "item": attempt.item_identifier, "number": attempt.number, "version": attempt.scorm_version,
         "completion": attempt.completion, "success": attempt.success, "score_scaled": attempt.score_scaled, "score_raw": attempt.score_raw,
         "time": human_seconds(attempt.total_time_seconds), "location": attempt.location, "suspended": attempt.suspended,
+        "interaction_count": interactions.len(), "objective_count": objectives.len(),
         "interactions": interactions, "objectives": objectives, "reset": attempt.voided_at.is_some(),
         "elements": data.iter().map(|(k, v)| json!({ "element": k, "value": v })).collect::<Vec<_>>(),
     });
