@@ -1,7 +1,7 @@
 //! In headless Chromium: the demo course's quiz (`courses/egov-readiness/quiz`, the
 //! project's own SCORM 2004 SCO that records each question as an interaction) answered
 //! through the real player, then read back by the course's staff: every answer, right or
-//! wrong, on the attempt's page and in the course's answers download.
+//! wrong, on the attempt's page, in the course's item analysis and in its answers download.
 //!
 //! The quiz opens once the two reading lessons before it are done; those are completed in
 //! the store first, since reading them is not what this test is about.
@@ -99,6 +99,19 @@ async fn quiz_answers_given_in_the_player_reach_the_attempt_page_and_the_downloa
         let result = if chosen == right { "<td>correct</td>" } else { "<td>incorrect</td>" };
         assert!(row.contains(&format!("<code>{chosen}</code>")) && row.contains(result), "{id}: {row}");
         assert!(row.contains(&format!("<code>{right}</code>")), "{id}: the correct response is shown: {row}");
+    }
+
+    // The course's item analysis: each question once, right or wrong, and the wrong answer.
+    let learners = staff.get(&format!("/courses/{slug}/learners")).await.text().await.unwrap();
+    for (id, chosen, right) in ANSWERS {
+        let row = learners
+            .split(&format!("<tr data-question=\"{id}\">"))
+            .nth(1)
+            .and_then(|rest| rest.split("</tr>").next())
+            .unwrap_or_else(|| panic!("{id} is not in the questions table: {learners}"));
+        let expected = if chosen == right { "<td>1 (100%)</td>" } else { "<td>0 (0%)</td>" };
+        assert!(row.contains("<td>1</td>") && row.contains(expected), "{id}: {row}");
+        assert_eq!(row.contains(&format!("<code>{chosen}</code> × 1")), chosen != right, "{id}: {row}");
     }
 
     // The download has one row per answer, with the question's text.

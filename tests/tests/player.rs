@@ -215,6 +215,11 @@ async fn the_instructor_reads_each_answer_and_downloads_the_course_answers() {
         }
         let learners = teacher.get(&format!("/courses/{slug}/learners")).await.text().await.unwrap();
         assert!(learners.contains(&format!("/api/v1/courses/{slug}/answers")), "the roster links the download");
+        assert!(
+            learners.contains("<tr data-question=\"q-handicap\">") && learners.contains("<td>1 (100%)</td>"),
+            "[{}] the item analysis counts the answer: {learners}",
+            app.label
+        );
 
         let r = teacher.get(&format!("/api/v1/courses/{slug}/answers")).await;
         assert_eq!(r.status(), 200, "[{}]", app.label);

@@ -1,11 +1,12 @@
 //! The answers report on every engine: one CSV row per recorded interaction of a course's
 //! live attempts, in learner, item and attempt order, with nothing from reset attempts or
-//! from other courses.
+//! from other courses; and the item analysis summed from the same answers.
 
 use cairn_core::accounts::{self, NewUser, Role};
 use cairn_core::organisations;
 use cairn_core::packages::{self, ContentStore, CourseTarget, ImportOutcome, ImportRequest, Imported};
 use cairn_core::reports::answers::{answers_csv, HEADER};
+use cairn_core::reports::questions;
 use cairn_core::testing::TestDb;
 use cairn_core::tracking::{self, CommitWrite, CommitWriter, NewAttempt, Summary};
 use cairn_core::Db;
@@ -168,8 +169,24 @@ async fn answers_list_every_interaction_of_live_attempts_only() {
         );
         assert_eq!((&rows[3][6][..], &rows[3][13][..]), ("1", "-1"), "{engine:?}: numbers stay numbers");
 
+        // The item analysis counts the same answers, per question.
+        let analysis = questions::of_course(db, &course.course.id).await.unwrap();
+        let summed: Vec<(&str, &str, u64, u64, u64)> = analysis
+            .questions
+            .iter()
+            .map(|q| (q.item.as_str(), q.id.as_str(), q.answered, q.correct, q.incorrect))
+            .collect();
+        assert_eq!(
+            summed,
+            vec![("etiquette_course_item", "new", 1, 0, 1), (item, "q1", 1, 1, 0), (item, "q2", 1, 0, 0)],
+            "{engine:?}: a question with neither result nor response (q2 has a response) is still answered"
+        );
+        assert_eq!(analysis.questions[0].common_wrong, None, "{engine:?}: no response was recorded");
+        assert!(!analysis.truncated);
+
         // A course nobody answered in has the header only.
         let empty = import(db, &content, &org.id).await;
         assert_eq!(report(db, &empty.course.id).await.len(), 1, "{engine:?}");
+        assert!(questions::of_course(db, &empty.course.id).await.unwrap().questions.is_empty());
     }
 }

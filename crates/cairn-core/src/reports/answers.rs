@@ -39,20 +39,29 @@ pub const HEADER: [&str; 17] = [
 
 /// One live attempt of the course with its data, in report order.
 #[derive(Debug, FromRow)]
-struct AttemptRow {
+pub(super) struct AttemptRow {
     learner: String,
     email: String,
-    item_identifier: String,
-    item_title: Option<String>,
+    pub(super) item_identifier: String,
+    pub(super) item_title: Option<String>,
     number: i64,
     updated_at: OffsetDateTime,
     scorm_version: String,
     state_json: String,
 }
 
+impl AttemptRow {
+    /// The interactions the attempt recorded. A document that does not parse cannot come
+    /// from the commit path; it counts as having no answers rather than failing a report.
+    pub(super) fn interactions(&self) -> Vec<InteractionRecord> {
+        let data: BTreeMap<String, String> = serde_json::from_str(&self.state_json).unwrap_or_default();
+        records::interactions(ScormVersion::from_label(&self.scorm_version), &data)
+    }
+}
+
 /// Attempts by learner name, then item and attempt number. The item's title comes from
 /// the package version the attempt ran on.
-const SQL: &str = "SELECT u.name AS learner, u.email, a.item_identifier, pi.title AS item_title, a.number, \
+pub(super) const SQL: &str = "SELECT u.name AS learner, u.email, a.item_identifier, pi.title AS item_title, a.number, \
      a.updated_at, a.scorm_version, a.state_json \
      FROM attempts a \
      JOIN users u ON u.id = a.user_id \
@@ -130,11 +139,7 @@ async fn run(db: &Db, course_id: &str, tx: &mpsc::Sender<Result<Vec<u8>, ReportE
             let mut rows = sqlx::query_as::<_, AttemptRow>(SQL).bind(course_id).fetch(pool);
             while let Some(row) = rows.next().await {
                 let attempt = row?;
-                let version = ScormVersion::from_label(&attempt.scorm_version);
-                // A document that does not parse cannot come from the commit path; it is
-                // reported as having no answers rather than failing the whole download.
-                let data: BTreeMap<String, String> = serde_json::from_str(&attempt.state_json).unwrap_or_default();
-                for interaction in records::interactions(version, &data) {
+                for interaction in attempt.interactions() {
                     write_interaction(&mut out, &attempt, &interaction)?;
                 }
                 if !send_when_full(&mut out, tx).await? {

@@ -1,6 +1,7 @@
 //! The completion report: one row per enrolment (learner, course, dates, status, score,
 //! time), streamed as RFC 4180 CSV in chunks so that a million rows never sit in memory.
-//! The answers report ([`answers`]) streams a course's recorded interactions the same way.
+//! The answers report ([`answers`]) streams a course's recorded interactions the same way;
+//! [`questions`] sums them up per question.
 
 use futures_util::StreamExt as _;
 use serde::Serialize;
@@ -13,6 +14,7 @@ use crate::db::{Db, StoreError};
 use crate::on_db;
 
 pub mod answers;
+pub mod questions;
 
 /// Who may see which rows.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use cairn_core::accounts::{self, Role};
 use cairn_core::catalog;
 use cairn_core::packages::PackageItem;
+use cairn_core::reports;
 use cairn_core::tracking::{self, ItemStatus};
 use cairn_scorm::runtime::{records, ScormVersion};
 use poem::web::cookie::CookieJar;
@@ -176,7 +177,23 @@ pub async fn learners(
             })
         })
         .collect();
-    let page = json!({ "slug": course.slug, "title": course.title, "attempts": rows });
+    let analysis = reports::questions::of_course(&state.db, &course.id).await?;
+    let questions: Vec<_> = analysis
+        .questions
+        .iter()
+        .map(|q| {
+            json!({
+                "item": if q.item_title.is_empty() { &q.item } else { &q.item_title }, "id": q.id,
+                "description": q.description, "answered": q.answered,
+                "right": match q.percent_correct() { Some(p) => format!("{} ({p}%)", q.correct), None => q.correct.to_string() },
+                "wrong": q.common_wrong.as_ref().map(|(r, n)| json!({ "response": r, "count": n })),
+            })
+        })
+        .collect();
+    let page = json!({
+        "slug": course.slug, "title": course.title, "attempts": rows,
+        "questions": questions, "questions_truncated": analysis.truncated, "max_questions": reports::questions::MAX_QUESTIONS,
+    });
     Ok(PageContext::new(&state, jar, Some(&user.0), &format!("Learners · {}", course.title), "/teach")
         .page(page)
         .render(&state, "pages/learners")?
