@@ -102,13 +102,13 @@ async fn quiz_answers_given_in_the_player_reach_the_attempt_page_and_the_downloa
     }
 
     // The course's item analysis: each question once, right or wrong, and the wrong answer.
-    let learners = staff.get(&format!("/courses/{slug}/learners")).await.text().await.unwrap();
+    let questions = staff.get(&format!("/courses/{slug}/questions")).await.text().await.unwrap();
     for (id, chosen, right) in ANSWERS {
-        let row = learners
+        let row = questions
             .split(&format!("<tr data-question=\"{id}\">"))
             .nth(1)
             .and_then(|rest| rest.split("</tr>").next())
-            .unwrap_or_else(|| panic!("{id} is not in the questions table: {learners}"));
+            .unwrap_or_else(|| panic!("{id} is not in the questions table: {questions}"));
         let expected = if chosen == right { "<td>1 (100%)</td>" } else { "<td>0 (0%)</td>" };
         assert!(row.contains("<td>1</td>") && row.contains(expected), "{id}: {row}");
         assert_eq!(row.contains(&format!("<code>{chosen}</code> × 1")), chosen != right, "{id}: {row}");

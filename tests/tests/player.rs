@@ -215,11 +215,14 @@ async fn the_instructor_reads_each_answer_and_downloads_the_course_answers() {
         }
         let learners = teacher.get(&format!("/courses/{slug}/learners")).await.text().await.unwrap();
         assert!(learners.contains(&format!("/api/v1/courses/{slug}/answers")), "the roster links the download");
+        assert!(learners.contains(&format!("/courses/{slug}/questions")), "the roster links the item analysis");
+        let questions = teacher.get(&format!("/courses/{slug}/questions")).await.text().await.unwrap();
         assert!(
-            learners.contains("<tr data-question=\"q-handicap\">") && learners.contains("<td>1 (100%)</td>"),
-            "[{}] the item analysis counts the answer: {learners}",
+            questions.contains("<tr data-question=\"q-handicap\">") && questions.contains("<td>1 (100%)</td>"),
+            "[{}] the item analysis counts the answer: {questions}",
             app.label
         );
+        assert_eq!(learner.get(&format!("/courses/{slug}/questions")).await.status(), 403, "staff only");
 
         let r = teacher.get(&format!("/api/v1/courses/{slug}/answers")).await;
         assert_eq!(r.status(), 200, "[{}]", app.label);

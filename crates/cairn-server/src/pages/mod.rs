@@ -72,6 +72,7 @@ pub fn routes() -> Route {
         .at("/invite/:token", get(invite::invite_form).post(invite::accept))
         .at("/courses/:id/play", get(play::play))
         .at("/courses/:id/learners", get(play::learners))
+        .at("/courses/:id/questions", get(play::questions))
         .at("/attempts/:id", get(play::attempt_page))
         .at("/attempts/:id/reset", post(play::reset_attempt))
         .at("/institute", get(institute::overview))

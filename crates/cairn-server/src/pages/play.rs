@@ -177,26 +177,46 @@ pub async fn learners(
             })
         })
         .collect();
+    let page = json!({ "slug": course.slug, "title": course.title, "attempts": rows });
+    Ok(PageContext::new(&state, jar, Some(&user.0), &format!("Learners · {}", course.title), "/teach")
+        .page(page)
+        .render(&state, "pages/learners")?
+        .into_response())
+}
+
+/// The course's item analysis. A page of its own, because it reads every live attempt's
+/// document in the course, which the learners page does not need.
+#[handler]
+pub async fn questions(
+    state: Data<&Arc<AppState>>,
+    jar: &CookieJar,
+    user: CurrentUser,
+    id: Path<String>,
+) -> Result<Response, HttpError> {
+    let course = staff_course(&state, &user, &id).await?;
     let analysis = reports::questions::of_course(&state.db, &course.id).await?;
     let questions: Vec<_> = analysis
         .questions
         .iter()
         .map(|q| {
+            let right = match q.percent_correct() {
+                Some(percent) => format!("{} ({percent}%)", q.correct),
+                None => q.correct.to_string(),
+            };
             json!({
                 "item": if q.item_title.is_empty() { &q.item } else { &q.item_title }, "id": q.id,
-                "description": q.description, "answered": q.answered,
-                "right": match q.percent_correct() { Some(p) => format!("{} ({p}%)", q.correct), None => q.correct.to_string() },
-                "wrong": q.common_wrong.as_ref().map(|(r, n)| json!({ "response": r, "count": n })),
+                "description": q.description, "answered": q.answered, "right": right,
+                "wrong": q.common_wrong.as_ref().map(|(response, count)| json!({ "response": response, "count": count })),
             })
         })
         .collect();
     let page = json!({
-        "slug": course.slug, "title": course.title, "attempts": rows,
-        "questions": questions, "questions_truncated": analysis.truncated, "max_questions": reports::questions::MAX_QUESTIONS,
+        "slug": course.slug, "title": course.title, "questions": questions,
+        "truncated": analysis.truncated, "max_questions": reports::questions::MAX_QUESTIONS,
     });
-    Ok(PageContext::new(&state, jar, Some(&user.0), &format!("Learners · {}", course.title), "/teach")
+    Ok(PageContext::new(&state, jar, Some(&user.0), &format!("Questions · {}", course.title), "/teach")
         .page(page)
-        .render(&state, "pages/learners")?
+        .render(&state, "pages/questions")?
         .into_response())
 }
 
