@@ -353,6 +353,13 @@ async fn every_endpoint_answers_each_role_as_it_should() {
             ("teacher", GET, "/reports/completions".into(), none.clone(), 200),
             ("manager", GET, "/reports/completions".into(), none.clone(), 200),
             ("admin", GET, "/reports/completions".into(), none.clone(), 200),
+            // A course's answers: its staff only.
+            ("learner", GET, format!("/courses/{c}/answers"), none.clone(), 403),
+            ("teacher2", GET, format!("/courses/{c}/answers"), none.clone(), 403),
+            ("manager_b", GET, format!("/courses/{c}/answers"), none.clone(), 403),
+            ("teacher", GET, format!("/courses/{c}/answers"), none.clone(), 200),
+            ("manager", GET, format!("/courses/{c}/answers"), none.clone(), 200),
+            ("admin", GET, format!("/courses/{c}/answers"), none.clone(), 200),
         ];
         for (who, method, path, body, status) in table {
             let answer = w.expect_body(who, method.clone(), &path, body, status).await;
