@@ -12,7 +12,7 @@ use sqlx::FromRow;
 use time::OffsetDateTime;
 use tokio::sync::mpsc;
 
-use super::{csv_writer, date, defuse, header_chunk, send_when_full, take, ReportError};
+use super::{csv_writer, date, defuse, header_chunk, send_rest, send_when_full, ReportError};
 use crate::db::Db;
 use crate::on_db;
 
@@ -146,11 +146,7 @@ async fn run(db: &Db, course_id: &str, tx: &mpsc::Sender<Result<Vec<u8>, ReportE
                     return Ok(()); // The client went away.
                 }
             }
-            let rest = take(&mut out)?;
-            if !rest.is_empty() {
-                let _ = tx.send(Ok(rest)).await;
-            }
-            Ok::<(), ReportError>(())
+            send_rest(&mut out, tx).await
         }
         .await
     })
@@ -158,6 +154,7 @@ async fn run(db: &Db, course_id: &str, tx: &mpsc::Sender<Result<Vec<u8>, ReportE
 
 #[cfg(test)]
 mod tests {
+    use super::super::take;
     use super::*;
     use time::macros::datetime;
 

@@ -207,11 +207,7 @@ async fn run(
                     }
                 }
             }
-            let rest = take(&mut out)?;
-            if !rest.is_empty() {
-                let _ = tx.send(Ok(rest)).await;
-            }
-            Ok::<(), ReportError>(())
+            send_rest(&mut out, tx).await
         }
         .await
     })
@@ -228,6 +224,18 @@ pub(crate) async fn send_when_full(
     }
     let chunk = take(out)?;
     Ok(tx.send(Ok(chunk)).await.is_ok())
+}
+
+/// Sends what the writer still holds once every row is written.
+pub(crate) async fn send_rest(
+    out: &mut csv::Writer<Vec<u8>>,
+    tx: &mpsc::Sender<Result<Vec<u8>, ReportError>>,
+) -> Result<(), ReportError> {
+    let rest = take(out)?;
+    if !rest.is_empty() {
+        let _ = tx.send(Ok(rest)).await;
+    }
+    Ok(())
 }
 
 /// A report's first chunk: a UTF-8 byte-order mark (so that spreadsheet programs read
