@@ -45,6 +45,7 @@ async fn the_spec_is_valid_openapi_3_with_every_operation() {
         "delete_lesson",
         "delete_module",
         "enrol_cohort",
+        "get_attempt",
         "get_course",
         "get_institute",
         "get_matrix",

@@ -213,6 +213,28 @@ async fn the_instructor_reads_each_answer_and_downloads_the_course_answers() {
         ] {
             assert!(detail.contains(shown), "[{}] the attempt page shows {shown}: {detail}", app.label);
         }
+        // The same data for scripts, as JSON.
+        let r = teacher.get(&format!("/api/v1/attempts/{attempt}")).await;
+        assert_eq!(r.status(), 200, "[{}]", app.label);
+        let data = json(r).await;
+        let q = &data["interactions"][0];
+        assert_eq!(
+            (q["id"].as_str(), q["type"].as_str(), q["learner_response"].as_str(), q["result"].as_str()),
+            (Some("q-handicap"), Some("choice"), Some("practice"), Some("correct")),
+            "{data}"
+        );
+        assert_eq!(q["correct_responses"], json!(["practice"]));
+        let o = &data["objectives"][0];
+        assert_eq!((o["id"].as_str(), o["success_status"].as_str()), (Some("obj-rules"), Some("passed")), "{data}");
+        assert_eq!(data["elements"]["cmi.interactions.0.latency"], "PT8S");
+        assert_eq!(data["learner"]["email"], "learner@example.org");
+        assert_eq!(
+            learner.get(&format!("/api/v1/attempts/{attempt}")).await.status(),
+            403,
+            "not the learner's to read"
+        );
+        assert_eq!(teacher.get("/api/v1/attempts/no-such-attempt").await.status(), 404);
+
         let learners = teacher.get(&format!("/courses/{slug}/learners")).await.text().await.unwrap();
         assert!(learners.contains(&format!("/api/v1/courses/{slug}/answers")), "the roster links the download");
         assert!(learners.contains(&format!("/courses/{slug}/questions")), "the roster links the item analysis");

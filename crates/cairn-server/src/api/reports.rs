@@ -5,7 +5,6 @@
 use std::sync::Arc;
 
 use cairn_core::accounts::Role;
-use cairn_core::catalog;
 use cairn_core::reports::{self, ReportError, ReportFilter, ReportScope};
 use poem::http::StatusCode;
 use poem::{Body, IntoResponse, Response};
@@ -140,14 +139,7 @@ impl ReportsApi {
         /// The course's id or slug.
         id: Path<String>,
     ) -> ApiResult<AnswersResponse> {
-        let actor = auth.actor();
-        let course = super::courses::visible_course(&self.state, actor, &id.0).await?;
-        if !catalog::may_edit(&self.state.db, &actor.principal, &course).await? {
-            return Err(HttpError::forbidden(
-                "a course's answers are for its instructors, its institute's managers and administrators",
-            )
-            .into());
-        }
+        let course = super::courses::managed_course(&self.state, auth.actor(), &id.0).await?;
         let rx = reports::answers::answers_csv(self.state.db.clone(), course.id.clone());
         Ok(AnswersResponse::Csv(csv_stream(rx, "answers report"), attachment(&format!("answers-{}", course.slug))))
     }

@@ -1,5 +1,6 @@
-//! `/api/v1/attempts`: the commits the SCORM player sends, and its report that a SCO was
-//! shown without ever calling the API (the no-API rule, `player::record_view_without_api`).
+//! `/api/v1/attempts`: the commits the SCORM player sends, its report that a SCO was shown
+//! without ever calling the API (the no-API rule, `player::record_view_without_api`), and
+//! an attempt's tracked data for the course's staff (what `/attempts/{id}` shows).
 
 use std::sync::Arc;
 
@@ -10,7 +11,14 @@ use poem_openapi::{ApiResponse, Object, OpenApi};
 use poem_openapi::auth::ApiKey;
 use poem_openapi::SecurityScheme;
 
-use super::{ApiResult, ApiTags, SessionAuth, TokenAuth};
+use std::collections::BTreeMap;
+
+use cairn_core::{accounts, tracking};
+use cairn_scorm::runtime::records::{self, InteractionRecord, ObjectiveRecord};
+use cairn_scorm::runtime::ScormVersion;
+use time::OffsetDateTime;
+
+use super::{ApiResult, ApiTags, Auth, SessionAuth, TokenAuth};
 use crate::app::AppState;
 use crate::player::{self, Caller, Committed, Viewed};
 use crate::web::errors::HttpError;
@@ -92,6 +100,121 @@ pub struct ViewAck {
     pub status: String,
 }
 
+/// An attempt's tracked data: its summary, the interactions and objectives it recorded,
+/// and every data-model element as stored.
+#[derive(Object, Debug)]
+pub struct AttemptDetail {
+    pub id: String,
+    pub learner: AttemptLearner,
+    pub course_id: String,
+    /// The item (SCO or asset) of the package, by its manifest identifier.
+    pub item: String,
+    /// 1 for the learner's first attempt at the item, then 2, 3, ...
+    pub number: i64,
+    /// `1.2` or `2004`.
+    pub scorm_version: String,
+    /// `completed`, `incomplete`, `not attempted`, `browsed` or `unknown`.
+    pub completion: String,
+    /// `passed`, `failed` or `unknown`.
+    pub success: String,
+    pub score_scaled: Option<f64>,
+    pub score_raw: Option<f64>,
+    pub total_time_seconds: f64,
+    /// The bookmark the SCO left (`cmi.location` / `cmi.core.lesson_location`).
+    pub location: Option<String>,
+    /// The last session ended with exit `suspend`: the next launch resumes.
+    pub suspended: bool,
+    pub started_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+    pub finished_at: Option<OffsetDateTime>,
+    /// When an instructor reset the attempt; a reset attempt no longer counts.
+    pub reset_at: Option<OffsetDateTime>,
+    pub interactions: Vec<AttemptInteraction>,
+    pub objectives: Vec<AttemptObjective>,
+    /// Every stored data-model element → value, as the SCO's commits left them.
+    pub elements: BTreeMap<String, String>,
+}
+
+/// Whose attempt it is.
+#[derive(Object, Debug)]
+pub struct AttemptLearner {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+}
+
+/// One interaction (question and response). Elements the SCO never set are empty; SCORM
+/// 1.2's `student_response` and `time` are `learner_response` and `time`.
+#[derive(Object, Debug)]
+pub struct AttemptInteraction {
+    /// Its index in the attempt's `cmi.interactions`.
+    pub index: u64,
+    pub id: String,
+    #[oai(rename = "type")]
+    pub kind: String,
+    pub description: String,
+    pub learner_response: String,
+    pub correct_responses: Vec<String>,
+    pub result: String,
+    pub weighting: String,
+    pub latency: String,
+    pub time: String,
+    pub objective_ids: Vec<String>,
+}
+
+/// One objective. SCORM 1.2 has one `status`; 2004 has `success_status` and
+/// `completion_status`. Elements the SCO never set are empty.
+#[derive(Object, Debug)]
+pub struct AttemptObjective {
+    pub index: u64,
+    pub id: String,
+    pub status: String,
+    pub success_status: String,
+    pub completion_status: String,
+    pub score_scaled: String,
+    pub score_raw: String,
+    pub score_min: String,
+    pub score_max: String,
+    pub progress_measure: String,
+    pub description: String,
+}
+
+impl From<InteractionRecord> for AttemptInteraction {
+    fn from(i: InteractionRecord) -> Self {
+        AttemptInteraction {
+            index: i.index as u64,
+            id: i.id,
+            kind: i.kind,
+            description: i.description,
+            learner_response: i.learner_response,
+            correct_responses: i.correct_responses,
+            result: i.result,
+            weighting: i.weighting,
+            latency: i.latency,
+            time: i.time,
+            objective_ids: i.objective_ids,
+        }
+    }
+}
+
+impl From<ObjectiveRecord> for AttemptObjective {
+    fn from(o: ObjectiveRecord) -> Self {
+        AttemptObjective {
+            index: o.index as u64,
+            id: o.id,
+            status: o.status,
+            success_status: o.success_status,
+            completion_status: o.completion_status,
+            score_scaled: o.score_scaled,
+            score_raw: o.score_raw,
+            score_min: o.score_min,
+            score_max: o.score_max,
+            progress_measure: o.progress_measure,
+            description: o.description,
+        }
+    }
+}
+
 /// Longest batch accepted (elements per commit); a full 2004 data model fits many times.
 const MAX_ELEMENTS_PER_COMMIT: usize = 10_000;
 
@@ -159,6 +282,45 @@ impl TrackingApi {
             Viewed::Ignored => "ignored",
         };
         Ok(Json(ViewAck { status: status.into() }))
+    }
+
+    /// An attempt's tracked data
+    ///
+    /// Status, score, time, bookmark, the interactions (questions and responses) and
+    /// objectives the SCO recorded, and every stored data-model element, for the course's
+    /// instructors, its institute's managers and administrators (the data holds the correct
+    /// responses, so learners do not read it here).
+    #[oai(path = "/v1/attempts/:id", method = "get", operation_id = "get_attempt")]
+    async fn attempt(&self, auth: Auth, id: Path<String>) -> ApiResult<Json<AttemptDetail>> {
+        let not_found = || HttpError::not_found("no such attempt");
+        let attempt = tracking::find(&self.state.db, &id.0).await.map_err(HttpError::from)?.ok_or_else(not_found)?;
+        super::courses::managed_course(&self.state, auth.actor(), &attempt.course_id).await?;
+        let learner = accounts::find_by_id(&self.state.db, &attempt.user_id).await?.ok_or_else(not_found)?;
+        let elements: BTreeMap<String, String> =
+            serde_json::from_str(&attempt.state_json).map_err(|e| HttpError::internal(&e))?;
+        let version = ScormVersion::from_label(&attempt.scorm_version);
+        Ok(Json(AttemptDetail {
+            interactions: records::interactions(version, &elements).into_iter().map(Into::into).collect(),
+            objectives: records::objectives(version, &elements).into_iter().map(Into::into).collect(),
+            elements,
+            id: attempt.id,
+            learner: AttemptLearner { id: learner.id, name: learner.name, email: learner.email },
+            course_id: attempt.course_id,
+            item: attempt.item_identifier,
+            number: attempt.number,
+            scorm_version: attempt.scorm_version,
+            completion: attempt.completion,
+            success: attempt.success,
+            score_scaled: attempt.score_scaled,
+            score_raw: attempt.score_raw,
+            total_time_seconds: attempt.total_time_seconds,
+            location: attempt.location,
+            suspended: attempt.suspended,
+            started_at: attempt.started_at,
+            updated_at: attempt.updated_at,
+            finished_at: attempt.finished_at,
+            reset_at: attempt.voided_at,
+        }))
     }
 }
 
