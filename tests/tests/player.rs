@@ -237,7 +237,11 @@ async fn the_instructor_reads_each_answer_and_downloads_the_course_answers() {
 
         let learners = teacher.get(&format!("/courses/{slug}/learners")).await.text().await.unwrap();
         assert!(learners.contains(&format!("/api/v1/courses/{slug}/answers")), "the roster links the download");
-        assert!(learners.contains(&format!("/courses/{slug}/questions")), "the roster links the item analysis");
+        assert!(learners.contains(&format!("/courses/{slug}/questions")), "the attempts link the item analysis");
+        let roster = teacher.get(&format!("/courses/{slug}/roster")).await.text().await.unwrap();
+        for page in ["learners", "questions"] {
+            assert!(roster.contains(&format!("href=\"/courses/{slug}/{page}\"")), "the roster links {page}: {roster}");
+        }
         let questions = teacher.get(&format!("/courses/{slug}/questions")).await.text().await.unwrap();
         assert!(
             questions.contains("<tr data-question=\"q-handicap\">") && questions.contains("<td>1 (100%)</td>"),
