@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 pub mod browser;
+pub mod player;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

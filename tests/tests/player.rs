@@ -1,77 +1,12 @@
 //! The player over HTTP: launching, committing (validated, idempotent), resuming, new
 //! attempts, assets, progress, SCOs that never call the API (the no-API rule), and the
-//! instructor's view with reset, each recorded answer and the course's answers download.
+//! instructor's reset. (What instructors read of attempts: instructor_view.rs.)
 
-use cairn_core::accounts::{Role, User};
-use cairn_core::organisations::Organisation;
+use cairn_core::accounts::Role;
 use cairn_core::tracking;
+use cairn_tests::player::{class, commit, import, launch, Class};
 use cairn_tests::{json, Client, TestApp};
-use reqwest::multipart::{Form, Part};
 use serde_json::{json, Value};
-
-fn fixture(name: &str) -> Vec<u8> {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/scorm").join(name);
-    std::fs::read(&path).unwrap_or_else(|e| panic!("the shared SCORM fixture {} is missing: {e}", path.display()))
-}
-
-/// Imports a fixture as the instructor and returns the course slug.
-async fn import(app: &TestApp, teacher: &Client, file: &str, title: &str) -> String {
-    let csrf = teacher.csrf().await;
-    let form = Form::new()
-        .text("csrf_token", csrf)
-        .text("title", title.to_string())
-        .part("file", Part::bytes(fixture(file)).file_name("p.zip"));
-    let r = teacher.http.post(teacher.url("/teach/import")).multipart(form).send().await.unwrap();
-    assert_eq!(r.status(), 303, "[{}] import {file}", app.label);
-    let location = r.headers()["location"].to_str().unwrap().to_string();
-    location.trim_start_matches("/courses/").split('?').next().unwrap().to_string()
-}
-
-/// Where every test here starts: an institute, its signed-in instructor, `file` imported
-/// by them as `title`, and a learner enrolled in it and signed in.
-struct Class {
-    org: Organisation,
-    teacher: Client,
-    learner: Client,
-    learner_account: User,
-    slug: String,
-}
-
-async fn class(app: &TestApp, file: &str, title: &str) -> Class {
-    let org = app.institute("ipa").await;
-    app.user("teacher@example.org", Role::Instructor, Some(&org)).await;
-    let learner_account = app.user("learner@example.org", Role::Learner, Some(&org)).await;
-    let teacher = app.signed_in("teacher@example.org").await;
-    let slug = import(app, &teacher, file, title).await;
-    app.enrol(&slug, "learner@example.org").await;
-    let learner = app.signed_in("learner@example.org").await;
-    Class { org, teacher, learner, learner_account, slug }
-}
-
-/// Opens the player and returns the page and its launch configuration.
-async fn launch(client: &Client, path: &str) -> (String, Value) {
-    let r = client.get(path).await;
-    assert_eq!(r.status(), 200, "{path}");
-    let html = r.text().await.unwrap();
-    let config = html
-        .split("<script type=\"application/json\" id=\"cairn-launch\">")
-        .nth(1)
-        .and_then(|s| s.split("</script>").next())
-        .expect("launch config");
-    (html.clone(), serde_json::from_str(config).expect("launch config is JSON"))
-}
-
-async fn commit(client: &Client, config: &Value, seq: i64, elements: Value, terminate: bool) -> reqwest::Response {
-    let csrf = client.csrf().await;
-    client
-        .http
-        .post(client.url(config["commit_url"].as_str().unwrap()))
-        .header("x-csrf-token", csrf)
-        .json(&json!({ "attempt_id": config["attempt_id"], "seq": seq, "elements": elements, "terminate": terminate }))
-        .send()
-        .await
-        .unwrap()
-}
 
 #[tokio::test]
 async fn a_2004_sco_launches_commits_resumes_and_starts_over() {
@@ -180,95 +115,6 @@ async fn a_2004_sco_launches_commits_resumes_and_starts_over() {
         assert_eq!(r.status(), 410, "commits to a reset attempt say so");
         let (_, after_reset) = launch(&learner, &format!("/courses/{slug}/play")).await;
         assert_ne!(after_reset["attempt_id"], fresh["attempt_id"]);
-    }
-}
-
-#[tokio::test]
-async fn the_instructor_reads_each_answer_and_downloads_the_course_answers() {
-    for app in TestApp::all("player").await {
-        let Class { teacher, slug, learner, .. } =
-            class(&app, "valid/scorm2004_golf_RuntimeBasicCalls_SCORM20043rdEdition.zip", "Golf 2004").await;
-        let (_, config) = launch(&learner, &format!("/courses/{slug}/play")).await;
-        // A quiz question and an objective, set in the order the dependency rules require.
-        let answers = json!({
-            "cmi.interactions.0.id": "q-handicap", "cmi.interactions.0.type": "choice",
-            "cmi.interactions.0.description": "What lowers a handicap?",
-            "cmi.interactions.0.learner_response": "practice",
-            "cmi.interactions.0.correct_responses.0.pattern": "practice",
-            "cmi.interactions.0.result": "correct", "cmi.interactions.0.latency": "PT8S",
-            "cmi.objectives.0.id": "obj-rules", "cmi.objectives.0.success_status": "passed",
-            "cmi.objectives.0.score.scaled": "0.9",
-        });
-        assert_eq!(commit(&learner, &config, 1, answers, false).await.status(), 200, "[{}]", app.label);
-
-        let attempt = config["attempt_id"].as_str().unwrap();
-        let detail = teacher.get(&format!("/attempts/{attempt}")).await.text().await.unwrap();
-        for shown in [
-            "data-interaction=\"q-handicap\"",
-            "What lowers a handicap?",
-            "<code>practice</code>",
-            "PT8S",
-            "data-objective=\"obj-rules\"",
-            "0.9 (scaled)",
-        ] {
-            assert!(detail.contains(shown), "[{}] the attempt page shows {shown}: {detail}", app.label);
-        }
-        // The same data for scripts, as JSON.
-        let r = teacher.get(&format!("/api/v1/attempts/{attempt}")).await;
-        assert_eq!(r.status(), 200, "[{}]", app.label);
-        let data = json(r).await;
-        let q = &data["interactions"][0];
-        assert_eq!(
-            (q["id"].as_str(), q["type"].as_str(), q["learner_response"].as_str(), q["result"].as_str()),
-            (Some("q-handicap"), Some("choice"), Some("practice"), Some("correct")),
-            "{data}"
-        );
-        assert_eq!(q["correct_responses"], json!(["practice"]));
-        let o = &data["objectives"][0];
-        assert_eq!((o["id"].as_str(), o["success_status"].as_str()), (Some("obj-rules"), Some("passed")), "{data}");
-        assert_eq!(data["elements"]["cmi.interactions.0.latency"], "PT8S");
-        assert_eq!(data["learner"]["email"], "learner@example.org");
-        assert_eq!(
-            learner.get(&format!("/api/v1/attempts/{attempt}")).await.status(),
-            403,
-            "not the learner's to read"
-        );
-        assert_eq!(teacher.get("/api/v1/attempts/no-such-attempt").await.status(), 404);
-
-        let learners = teacher.get(&format!("/courses/{slug}/learners")).await.text().await.unwrap();
-        assert!(learners.contains(&format!("/api/v1/courses/{slug}/answers")), "the roster links the download");
-        assert!(learners.contains(&format!("/courses/{slug}/questions")), "the attempts link the item analysis");
-        let roster = teacher.get(&format!("/courses/{slug}/roster")).await.text().await.unwrap();
-        for page in ["learners", "questions"] {
-            assert!(roster.contains(&format!("href=\"/courses/{slug}/{page}\"")), "the roster links {page}: {roster}");
-        }
-        let questions = teacher.get(&format!("/courses/{slug}/questions")).await.text().await.unwrap();
-        assert!(
-            questions.contains("<tr data-question=\"q-handicap\">") && questions.contains("<td>1 (100%)</td>"),
-            "[{}] the item analysis counts the answer: {questions}",
-            app.label
-        );
-        assert_eq!(learner.get(&format!("/courses/{slug}/questions")).await.status(), 403, "staff only");
-
-        let r = teacher.get(&format!("/api/v1/courses/{slug}/answers")).await;
-        assert_eq!(r.status(), 200, "[{}]", app.label);
-        assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
-        let disposition = r.headers()["content-disposition"].to_str().unwrap().to_string();
-        assert!(disposition.contains(&format!("answers-{slug}-")), "{disposition}");
-        let csv = r.text().await.unwrap();
-        let lines: Vec<&str> = csv.trim_start_matches('\u{feff}').lines().collect();
-        assert_eq!(lines.len(), 2, "the header and one answer: {csv}");
-        assert!(lines[0].starts_with("learner,email,item,item_title,attempt"), "{csv}");
-        assert!(
-            lines[1].contains("learner@example.org")
-                && lines[1].contains("q-handicap")
-                && lines[1].contains(",correct,"),
-            "{csv}"
-        );
-
-        // Learners do not read others' answers; an unknown course is not found.
-        assert_eq!(learner.get(&format!("/api/v1/courses/{slug}/answers")).await.status(), 403);
-        assert_eq!(teacher.get("/api/v1/courses/no-such-course/answers").await.status(), 404);
     }
 }
 

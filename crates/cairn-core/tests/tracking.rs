@@ -362,3 +362,44 @@ async fn launch_writes_share_the_writers_rounds() {
         }
     }
 }
+
+#[tokio::test]
+async fn staff_list_attempts_a_page_at_a_time_and_by_learner() {
+    for t in TestDb::all("attempt-list").await {
+        let db = &t.db;
+        let (_content, done, learners) = course_with_learners(db, 5).await;
+        for learner in &learners {
+            tracking::create(db, attempt_of(&done, learner, "playing_par_item")).await.unwrap();
+        }
+        tracking::create(db, attempt_of(&done, &learners[2], "playing_par_item")).await.unwrap();
+        let query = |search: Option<&str>, offset: i64, limit: i64| tracking::AttemptQuery {
+            course_id: done.course.id.clone(),
+            search: search.map(str::to_string),
+            offset,
+            limit,
+        };
+        let listed = |page: &tracking::LearnerAttemptPage| -> Vec<(String, i64)> {
+            page.rows.iter().map(|a| (a.learner_name.clone(), a.number)).collect()
+        };
+        let engine = db.engine();
+
+        let first = tracking::of_course(db, &query(None, 0, 4)).await.unwrap();
+        assert_eq!(first.total, 6, "{engine:?}");
+        let expected: Vec<(String, i64)> =
+            [("W0", 1), ("W1", 1), ("W2", 1), ("W2", 2)].iter().map(|(n, k)| (n.to_string(), *k)).collect();
+        assert_eq!(listed(&first), expected, "{engine:?}: by learner, then attempt number");
+        let second = tracking::of_course(db, &query(None, 4, 4)).await.unwrap();
+        assert_eq!(listed(&second).len(), 2, "{engine:?}: the rest");
+
+        // By part of a name or an e-mail, case-folded; LIKE's wildcards are literal.
+        let w2 = tracking::of_course(db, &query(Some(" W2@EXAMPLE "), 0, 50)).await.unwrap();
+        assert_eq!((w2.total, w2.rows.len()), (2, 2), "{engine:?}");
+        assert!(w2.rows.iter().all(|a| a.learner_email == "w2@example.org"));
+        for literal in ["%", "_", "\\"] {
+            assert_eq!(tracking::of_course(db, &query(Some(literal), 0, 50)).await.unwrap().total, 0, "{literal}");
+        }
+        // Limits are clamped rather than refused.
+        let clamped = tracking::of_course(db, &query(None, -3, 100_000)).await.unwrap();
+        assert_eq!((clamped.offset, clamped.limit, clamped.rows.len()), (0, tracking::MAX_ATTEMPTS_PAGE, 6));
+    }
+}

@@ -410,6 +410,15 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
+/// A LIKE pattern that finds `search` anywhere, case-folded, with `%`, `_` and the
+/// backslash taken literally (the query names the backslash as its ESCAPE character);
+/// `None` for an empty search.
+pub fn contains_pattern(search: Option<&str>) -> Option<String> {
+    let search = search.map(str::trim).filter(|s| !s.is_empty())?;
+    let escaped = search.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    Some(format!("%{escaped}%"))
+}
+
 /// A new random identifier for a row. Ids are made by the application so that the same
 /// SQL works on both engines and rows can be created before they are inserted.
 pub fn new_id() -> String {

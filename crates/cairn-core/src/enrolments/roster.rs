@@ -123,10 +123,7 @@ pub async fn roster(db: &Db, q: &RosterQuery) -> Result<RosterPage, EnrolmentErr
         Some(s @ ("not_started" | "in_progress" | "completed")) => ("active", Some(s)),
         _ => ("active", None),
     };
-    let search = q.search.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(|s| {
-        let escaped = s.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-        format!("%{escaped}%")
-    });
+    let search = crate::db::contains_pattern(q.search.as_deref());
     // Two steps keep a page cheap on a course of thousands: first pick the page's learners
     // reading only what the filter and the sort need (the covering index on enrolments;
     // `users` only for a name or e-mail sort or a search), then fetch those few rows whole.

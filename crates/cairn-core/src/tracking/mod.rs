@@ -10,8 +10,10 @@ use crate::db::{self, Db, StoreError};
 use crate::packages::PackageItem;
 use crate::{on_db, on_db_conn, on_db_writing};
 
+mod listing;
 mod start;
 mod writer;
+pub use listing::{of_course, AttemptQuery, LearnerAttempt, LearnerAttemptPage, MAX_ATTEMPTS_PAGE};
 pub(crate) use start::{bind_insert, insert_sql, new_launch_token};
 pub use start::{create, create_opened, NewAttempt};
 pub(crate) use writer::{bucket as row_bucket, LARGEST_BUCKET};
@@ -329,39 +331,6 @@ pub async fn for_launch(db: &Db, user_id: &str, course_id: &str) -> Result<Vec<A
          ORDER BY item_identifier"
     );
     Ok(on_db_conn!(db, |conn| sqlx::query_as(&sql).bind(user_id).bind(course_id).fetch_all(conn).await)?)
-}
-
-/// An attempt with its learner, for the instructor's view.
-#[derive(Debug, Clone, PartialEq, Serialize, FromRow)]
-pub struct LearnerAttempt {
-    pub id: String,
-    pub user_id: String,
-    pub learner_name: String,
-    pub learner_email: String,
-    pub item_identifier: String,
-    pub number: i64,
-    pub completion: String,
-    pub success: String,
-    pub score_scaled: Option<f64>,
-    pub score_raw: Option<f64>,
-    pub total_time_seconds: f64,
-    pub updated_at: OffsetDateTime,
-    pub voided_at: Option<OffsetDateTime>,
-}
-
-/// Every attempt in a course, by learner then item and number.
-pub async fn of_course(db: &Db, course_id: &str) -> Result<Vec<LearnerAttempt>, TrackingError> {
-    Ok(on_db!(db, |pool| {
-        sqlx::query_as(
-            "SELECT a.id, a.user_id, u.name AS learner_name, u.email AS learner_email, a.item_identifier, a.number, \
-             a.completion, a.success, a.score_scaled, a.score_raw, a.total_time_seconds, a.updated_at, a.voided_at \
-             FROM attempts a JOIN users u ON u.id = a.user_id WHERE a.course_id = $1 \
-             ORDER BY u.name, u.id, a.item_identifier, a.number",
-        )
-        .bind(course_id)
-        .fetch_all(pool)
-        .await
-    })?)
 }
 
 /// The learner's most recently used item of a course: where "resume" goes.

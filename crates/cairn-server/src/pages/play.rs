@@ -157,16 +157,47 @@ async fn staff_course(
     Ok(course)
 }
 
+/// `?q=` (part of a learner's name or e-mail) and `?offset=` of the attempts page.
+#[derive(Deserialize, Default)]
+pub struct AttemptsParams {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    offset: i64,
+}
+
+/// Attempts per page of the course's attempts.
+const ATTEMPTS_PAGE: i64 = 100;
+/// Longest search (the form's `maxlength`).
+const MAX_SEARCH_CHARS: usize = 200;
+
 #[handler]
 pub async fn learners(
     state: Data<&Arc<AppState>>,
     jar: &CookieJar,
     user: CurrentUser,
     id: Path<String>,
+    params: Query<AttemptsParams>,
 ) -> Result<Response, HttpError> {
     let course = staff_course(&state, &user, &id).await?;
-    let attempts = tracking::of_course(&state.db, &course.id).await?;
+    if params.q.chars().count() > MAX_SEARCH_CHARS {
+        return Err(HttpError::invalid(format!(
+            "search for at most {MAX_SEARCH_CHARS} characters of a name or e-mail"
+        )));
+    }
+    let query = tracking::AttemptQuery {
+        course_id: course.id.clone(),
+        search: Some(params.q.clone()),
+        offset: params.offset,
+        limit: ATTEMPTS_PAGE,
+    };
+    let attempts = tracking::of_course(&state.db, &query).await?;
+    let link = |offset: i64| {
+        format!("/courses/{}/learners?q={}&offset={offset}", course.slug, super::percent_encode(&params.q))
+    };
+    let (offset, total) = (attempts.offset, attempts.total);
     let rows: Vec<_> = attempts
+        .rows
         .iter()
         .map(|a| {
             json!({
@@ -177,7 +208,12 @@ pub async fn learners(
             })
         })
         .collect();
-    let page = json!({ "slug": course.slug, "title": course.title, "attempts": rows });
+    let page = json!({
+        "slug": course.slug, "title": course.title, "attempts": rows, "q": params.q, "total": total,
+        "from": if total == 0 { 0 } else { offset + 1 }, "to": offset + attempts.rows.len() as i64,
+        "previous": (offset > 0).then(|| link((offset - ATTEMPTS_PAGE).max(0))),
+        "next": (offset + ATTEMPTS_PAGE < total).then(|| link(offset + ATTEMPTS_PAGE)),
+    });
     Ok(PageContext::new(&state, jar, Some(&user.0), &format!("Learners · {}", course.title), "/teach")
         .page(page)
         .render(&state, "pages/learners")?
