@@ -4,6 +4,7 @@
 
 use cairn_core::accounts::Role;
 use cairn_core::{catalog, packages, tracking};
+use cairn_tests::player::{self, launch};
 use cairn_tests::{json, Client, TestApp};
 use reqwest::multipart::{Form, Part};
 use serde_json::{json, Value};
@@ -112,29 +113,9 @@ async fn import(app: &TestApp, teacher: &Client) -> String {
     location.trim_start_matches("/courses/").split('?').next().unwrap().to_string()
 }
 
-/// Opens the player and returns the page and its launch configuration.
-async fn launch(client: &Client, path: &str) -> (String, Value) {
-    let r = client.get(path).await;
-    assert_eq!(r.status(), 200, "{path}");
-    let html = r.text().await.unwrap();
-    let config = html
-        .split("<script type=\"application/json\" id=\"cairn-launch\">")
-        .nth(1)
-        .and_then(|s| s.split("</script>").next())
-        .expect("launch config");
-    (html.clone(), serde_json::from_str(config).expect("launch config is JSON"))
-}
-
-/// Sends a commit the way scorm-player.js does.
+/// Sends a commit the way scorm-player.js does; it must apply.
 async fn commit(client: &Client, config: &Value, seq: i64, elements: Value, terminate: bool) {
-    let r = client
-        .http
-        .post(client.url(config["commit_url"].as_str().unwrap()))
-        .header("x-csrf-token", client.csrf().await)
-        .json(&json!({ "attempt_id": config["attempt_id"], "seq": seq, "elements": elements, "terminate": terminate }))
-        .send()
-        .await
-        .unwrap();
+    let r = player::commit(client, config, seq, elements, terminate).await;
     assert_eq!(json(r).await["status"], "applied");
 }
 
