@@ -1,4 +1,4 @@
-//! `cairn enrol` and `cairn report completions`: enrolment and the completion report from
+//! `cairn enrol`, `cairn report completions` and `cairn report answers`: enrolment and the reports from
 //! the command line. The operator acts with administrator rights.
 
 use std::io::Write;
@@ -138,7 +138,19 @@ pub async fn report(state: &AppState, args: ReportArgs) -> anyhow::Result<()> {
         since: args.since.as_deref().map(|s| parse_when("--since", s)).transpose()?,
         until: args.until.as_deref().map(|s| parse_when("--until", s)).transpose()?,
     };
-    let mut chunks = reports::completions_csv(state.db.clone(), ReportScope::All, filter);
+    print_chunks(reports::completions_csv(state.db.clone(), ReportScope::All, filter)).await
+}
+
+/// Streams a course's answers (one row per recorded interaction) as CSV to standard output.
+pub async fn answers(state: &AppState, course: &str) -> anyhow::Result<()> {
+    let course = catalog::get(&state.db, course).await.with_context(|| format!("no course {course:?}"))?;
+    print_chunks(reports::answers::answers_csv(state.db.clone(), course.id)).await
+}
+
+/// Writes a report's chunks to standard output as they come.
+async fn print_chunks(
+    mut chunks: tokio::sync::mpsc::Receiver<Result<Vec<u8>, reports::ReportError>>,
+) -> anyhow::Result<()> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     while let Some(chunk) = chunks.recv().await {

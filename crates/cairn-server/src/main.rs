@@ -109,6 +109,14 @@ enum ReportCommand {
         #[arg(long)]
         until: Option<String>,
     },
+    /// One row per answer the learners' SCORM attempts at a course recorded: learner,
+    /// email, item, attempt, question id, type, description, response, correct responses,
+    /// result, weighting, latency, time and objectives (RFC 4180, UTF-8 with a BOM).
+    Answers {
+        /// The course (slug or id).
+        #[arg(long)]
+        course: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -233,6 +241,10 @@ async fn main() -> anyhow::Result<()> {
         Command::Report { command: ReportCommand::Completions { org, course, since, until } } => {
             let state = AppState::open(load_config()?).await?;
             learning_cli::report(&state, learning_cli::ReportArgs { org, course, since, until }).await
+        }
+        Command::Report { command: ReportCommand::Answers { course } } => {
+            let state = AppState::open(load_config()?).await?;
+            learning_cli::answers(&state, &course).await
         }
         Command::Package { command: PackageCommand::Import { file, course, org, title, json } } => {
             let state = AppState::open(load_config()?).await?;

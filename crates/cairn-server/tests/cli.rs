@@ -35,6 +35,7 @@ fn every_subcommand_has_help() {
         &["enrol", "--help"],
         &["report", "--help"],
         &["report", "completions", "--help"],
+        &["report", "answers", "--help"],
     ] {
         let output = cairn(dir.path()).args(args).output().unwrap();
         assert!(output.status.success(), "cairn {args:?} --help fails");
@@ -222,6 +223,16 @@ fn enrol_and_report_from_the_command_line() {
     let (code, _, err) = run(&["report", "completions", "--since", "yesterday"]);
     assert_ne!(code, Some(0));
     assert!(err.contains("YYYY-MM-DD"), "{err}");
+
+    // The answers of a course nobody has taken yet: the header alone; an unknown course
+    // is an error that names it.
+    let (code, answers, err) = run(&["report", "answers", "--course", "golf-basics"]);
+    assert_eq!(code, Some(0), "{err}");
+    let lines: Vec<&str> = answers.trim_start_matches('\u{feff}').split("\r\n").filter(|l| !l.is_empty()).collect();
+    assert_eq!(lines, ["learner,email,item,item_title,attempt,attempt_updated_at,interaction,id,type,description,learner_response,correct_responses,result,weighting,latency,time,objectives"]);
+    let (code, _, err) = run(&["report", "answers", "--course", "no-such-course"]);
+    assert_ne!(code, Some(0));
+    assert!(err.contains("no-such-course"), "{err}");
 }
 
 /// A `cairn serve` child process that is killed when dropped.
