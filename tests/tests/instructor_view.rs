@@ -66,6 +66,8 @@ async fn the_instructor_reads_each_answer_and_downloads_the_course_answers() {
         assert!(found.contains("learner@example.org") && found.contains("Showing 1–1 of 1 attempts"), "{found}");
         let none = teacher.get(&format!("/courses/{slug}/learners?q=nobody")).await.text().await.unwrap();
         assert!(none.contains("Showing 0–0 of 0 attempts") && !none.contains("learner@example.org"), "{none}");
+        let past = teacher.get(&format!("/courses/{slug}/learners?offset=500")).await.text().await.unwrap();
+        assert!(past.contains("Showing 0–0 of 1 attempts") && past.contains("rel=\"prev\""), "{past}");
         let long = "x".repeat(201);
         assert_eq!(teacher.get(&format!("/courses/{slug}/learners?q={long}")).await.status(), 422, "an explicit limit");
         let roster = teacher.get(&format!("/courses/{slug}/roster")).await.text().await.unwrap();

@@ -196,6 +196,11 @@ pub async fn learners(
         format!("/courses/{}/learners?q={}&offset={offset}", course.slug, super::percent_encode(&params.q))
     };
     let (offset, total) = (attempts.offset, attempts.total);
+    // A page past the end (an old link after attempts were reset away) shows nothing.
+    let (from, to) = match attempts.rows.len() as i64 {
+        0 => (0, 0),
+        shown => (offset + 1, offset + shown),
+    };
     let rows: Vec<_> = attempts
         .rows
         .iter()
@@ -210,7 +215,7 @@ pub async fn learners(
         .collect();
     let page = json!({
         "slug": course.slug, "title": course.title, "attempts": rows, "q": params.q, "total": total,
-        "from": if total == 0 { 0 } else { offset + 1 }, "to": offset + attempts.rows.len() as i64,
+        "from": from, "to": to,
         "previous": (offset > 0).then(|| link((offset - ATTEMPTS_PAGE).max(0))),
         "next": (offset + ATTEMPTS_PAGE < total).then(|| link(offset + ATTEMPTS_PAGE)),
     });
