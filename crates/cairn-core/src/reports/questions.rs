@@ -42,6 +42,21 @@ pub struct QuestionSummary {
 }
 
 impl QuestionSummary {
+    /// A question seen for the first time, with nothing counted yet.
+    pub fn unanswered(item: &str, item_title: &str, id: &str) -> QuestionSummary {
+        QuestionSummary {
+            item: item.to_string(),
+            item_title: item_title.to_string(),
+            id: id.to_string(),
+            description: String::new(),
+            kind: String::new(),
+            answered: 0,
+            correct: 0,
+            incorrect: 0,
+            common_wrong: None,
+        }
+    }
+
     /// The share of answers that were right, in whole percent; `None` before any answer.
     pub fn percent_correct(&self) -> Option<u64> {
         (self.answered > 0).then(|| (self.correct * 100 + self.answered / 2) / self.answered)
@@ -55,9 +70,8 @@ pub struct QuestionReport {
     pub truncated: bool,
 }
 
-#[derive(Default)]
 struct Counts {
-    summary: Option<QuestionSummary>,
+    summary: QuestionSummary,
     /// Where the question first appeared: (item order of first sight, interaction index).
     order: (usize, usize),
     /// Wrong response → (count, order of first sight).
@@ -85,21 +99,12 @@ impl Tally {
         }
         let seen = self.items_seen.len();
         let item_order = *self.items_seen.entry(item.to_string()).or_insert(seen);
-        let counts = self.questions.entry(key).or_default();
-        if counts.summary.is_none() {
-            counts.order = (item_order, interaction.index);
-        }
-        let summary = counts.summary.get_or_insert_with(|| QuestionSummary {
-            item: item.to_string(),
-            item_title: item_title.to_string(),
-            id: interaction.id.clone(),
-            description: String::new(),
-            kind: String::new(),
-            answered: 0,
-            correct: 0,
-            incorrect: 0,
-            common_wrong: None,
+        let counts = self.questions.entry(key).or_insert_with(|| Counts {
+            summary: QuestionSummary::unanswered(item, item_title, &interaction.id),
+            order: (item_order, interaction.index),
+            wrong: HashMap::new(),
         });
+        let summary = &mut counts.summary;
         if !interaction.description.is_empty() {
             summary.description.clone_from(&interaction.description);
         }
@@ -133,14 +138,14 @@ impl Tally {
         counted.sort_by_key(|c| c.order);
         let questions = counted
             .into_iter()
-            .filter_map(|c| {
-                let mut summary = c.summary?;
+            .map(|c| {
+                let mut summary = c.summary;
                 summary.common_wrong = c
                     .wrong
                     .into_iter()
                     .max_by(|(_, (n1, first1)), (_, (n2, first2))| n1.cmp(n2).then(first2.cmp(first1)))
                     .map(|(response, (n, _))| (response, n));
-                Some(summary)
+                summary
             })
             .collect();
         QuestionReport { questions, truncated: self.truncated }
@@ -277,17 +282,7 @@ mod tests {
 
     #[test]
     fn percent_correct_rounds_and_needs_an_answer() {
-        let mut q = QuestionSummary {
-            item: "quiz".into(),
-            item_title: String::new(),
-            id: "q1".into(),
-            description: String::new(),
-            kind: String::new(),
-            answered: 0,
-            correct: 0,
-            incorrect: 0,
-            common_wrong: None,
-        };
+        let mut q = QuestionSummary::unanswered("quiz", "", "q1");
         assert_eq!(q.percent_correct(), None);
         for (answered, correct, percent) in [(3, 2, 67), (3, 1, 33), (8, 1, 13), (2, 2, 100)] {
             (q.answered, q.correct) = (answered, correct);
